@@ -1,0 +1,71 @@
+"""``DB``: the entry point that owns a transport (client pool) and hands out model managers."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from .manager import Manager
+from .model import Model
+from .schema import schema_of
+from .transport import Transport, TransportConfig
+
+M = TypeVar("M", bound=Model)
+
+
+class DB:
+    """A DynamoDB connection: lazy (no client until the first call), reusable, closable.
+
+    ``session`` may be an aiobotocore ``AioSession`` or an ``aioboto3.Session``; transport
+    options (``max_pool_connections``, ``connect_timeout``, ``read_timeout``, ``retry_mode``,
+    ``max_attempts``) go to :class:`~dynamorm_async.transport.TransportConfig`.
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        session: Any = None,
+        credentials: Any = None,
+        config: TransportConfig | None = None,
+        transport: Transport | None = None,
+        **transport_options: Any,
+    ) -> None:
+        if transport is None:
+            if config is None:
+                config = TransportConfig(region=region, endpoint_url=endpoint_url, **transport_options)
+            elif region or endpoint_url or transport_options:
+                raise TypeError("pass either config= or region/endpoint_url/transport options, not both")
+            transport = Transport(config, session=session, credentials=credentials)
+        self.transport = transport
+        self._managers: dict[type[Model], Manager[Any]] = {}
+
+    def manager(self, model: type[M]) -> Manager[M]:
+        """The async manager for ``model`` (one per model per DB, made on first request)."""
+        found = self._managers.get(model)
+        if found is None:
+            found = self._managers[model] = Manager(model, self.transport)
+        return found
+
+    def register(self, *models: type[Model]) -> None:
+        """Compile the models' schemas and make their managers now (e.g. in Lambda's init phase)."""
+        for model in models:
+            schema_of(model).require_table()
+            self.manager(model)
+
+    async def connect(self) -> None:
+        """Create the client now instead of on the first call."""
+        await self.transport.client()
+
+    async def close(self) -> None:
+        """Close the client and its connection pool."""
+        await self.transport.close()
+
+    async def __aenter__(self) -> DB:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+__all__ = ["DB"]

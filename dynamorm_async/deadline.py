@@ -1,0 +1,68 @@
+"""The active deadline, carried by a context variable so every task spawned inside sees it.
+
+This module knows nothing about Lambda: the Lambda layer sets a deadline from the invocation's
+context; the transport checks it before each call; retry and batch loops ask how much is left.
+Times are on anyio's clock (``anyio.current_time()``), the same clock cancel scopes use.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from .errors import LambdaTimeoutError
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """An absolute time (anyio clock) after which no new AWS call may start."""
+
+    at: float
+    label: str = "deadline"
+
+    def remaining(self) -> float:
+        import anyio
+
+        return self.at - anyio.current_time()
+
+    def check(self, operation: str) -> None:
+        """Raise :class:`LambdaTimeoutError` if the deadline has passed; nothing is sent then."""
+        left = self.remaining()
+        if left <= 0:
+            raise LambdaTimeoutError(
+                f"{self.label} reached {-left:.3f}s ago; {operation} was not sent",
+                operation=operation,
+                remaining=left,
+            )
+
+
+_current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("dynamorm_deadline", default=None)
+
+
+def current_deadline() -> Deadline | None:
+    """The deadline in force for the running task, or ``None`` outside any deadline."""
+    return _current.get()
+
+
+def remaining() -> float | None:
+    """Seconds left before the active deadline, or ``None`` when there is none."""
+    d = _current.get()
+    return None if d is None else d.remaining()
+
+
+@contextmanager
+def deadline_scope(deadline: Deadline | None) -> Iterator[Deadline | None]:
+    """Make ``deadline`` the active one inside the block (an earlier outer deadline wins)."""
+    outer = _current.get()
+    if deadline is not None and outer is not None and outer.at < deadline.at:
+        deadline = outer
+    token = _current.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _current.reset(token)
+
+
+__all__ = ["Deadline", "current_deadline", "deadline_scope", "remaining"]

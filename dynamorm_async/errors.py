@@ -1,0 +1,248 @@
+"""Every exception the library raises, in one place.
+
+The tree::
+
+    DynamORMError
+    ├── ModelError                 a model class is declared wrongly (raised at class definition)
+    ├── InvalidInput               bad input caught before anything is sent
+    │   ├── InvalidKey             key missing, empty or of the wrong type
+    │   ├── InvalidValue           a value DynamoDB cannot hold (lossy float, empty set, ...)
+    │   ├── ItemTooLarge           an item over DynamoDB's 400 KB limit
+    │   ├── UnknownAttribute       an expression names a field the model does not have
+    │   ├── KeyUpdateError         an update expression touches a key attribute
+    │   ├── InvalidCursor          a pagination cursor that is tampered, foreign or malformed
+    │   └── ModelValidationError   pydantic rejected the item's data (wraps pydantic's error)
+    ├── ItemNotFound               get() found no item
+    ├── LambdaTimeoutError         the Lambda deadline (minus its buffer) was reached
+    ├── PartialFailure             a batch finished with work left over (lists exactly what)
+    ├── CredentialsError           missing, expired or refused credentials
+    │   └── AssumeRoleError        STS AssumeRole failed for a partner
+    ├── UnknownPartner             MultiAccountDB has no partner by that id
+    └── ServiceError               DynamoDB answered with an error (code, message, operation, table, request id)
+        ├── ConditionCheckFailed   a condition expression was false (carries the current item if asked)
+        ├── TransactionCanceled    a transaction was cancelled (one reason per item)
+        ├── Throttled              throughput exceeded / request limit / throttling, after retries
+        ├── TableNotFound          the table does not exist (ResourceNotFoundException)
+        ├── TableInUse             the table is being created, updated or deleted
+        ├── TableAlreadyExists     create_table on an existing table
+        └── ValidationError        DynamoDB's own ValidationException
+
+Low-level botocore errors are turned into these by :func:`dynamorm_async.transport` alone,
+always with ``raise ... from`` so the original stays on ``__cause__``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class DynamORMError(Exception):
+    """Root of every error this library raises."""
+
+
+class ModelError(DynamORMError, TypeError):
+    """A model class is declared wrongly; raised when the class is defined."""
+
+
+class InvalidInput(DynamORMError, ValueError):
+    """Input rejected before anything was sent to DynamoDB."""
+
+
+class InvalidKey(InvalidInput):
+    """A key attribute is missing, empty, or of a type the key schema does not allow."""
+
+
+class InvalidValue(InvalidInput):
+    """A value DynamoDB cannot store faithfully (lossy float, empty set, NaN, ...)."""
+
+
+class ItemTooLarge(InvalidInput):
+    """An item exceeds DynamoDB's 400 KB item size limit; checked before sending."""
+
+    def __init__(self, message: str, *, size: int, limit: int) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+
+class UnknownAttribute(InvalidInput, AttributeError):
+    """An expression names an attribute the model does not declare."""
+
+
+class KeyUpdateError(InvalidInput):
+    """An update expression would change a key attribute, which DynamoDB forbids."""
+
+
+class InvalidCursor(InvalidInput):
+    """A pagination cursor is malformed, tampered with, or was made by another query."""
+
+
+class ModelValidationError(InvalidInput):
+    """pydantic rejected the data of an item; the pydantic error is on ``__cause__``."""
+
+
+class ItemNotFound(DynamORMError, LookupError):
+    """No item exists under the requested key."""
+
+    def __init__(self, message: str, *, table: str, key: Mapping[str, Any]) -> None:
+        super().__init__(message)
+        self.table = table
+        self.key = dict(key)
+
+
+class LambdaTimeoutError(DynamORMError, TimeoutError):
+    """The invocation's deadline (Lambda deadline minus the buffer) was reached.
+
+    ``operation`` names what was being done (or about to be sent) when the deadline hit.
+    """
+
+    def __init__(self, message: str, *, operation: str | None = None, remaining: float | None = None) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.remaining = remaining
+
+
+class PartialFailure(DynamORMError):
+    """A batch operation ended with work left over; ``unprocessed`` lists exactly what."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        unprocessed: Sequence[Any],
+        done: Sequence[Any] = (),
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.unprocessed = list(unprocessed)
+        self.done = list(done)
+
+
+class CredentialsError(DynamORMError):
+    """Credentials are missing, expired or were refused; ``code`` is AWS's error code if any."""
+
+    def __init__(self, message: str, *, code: str | None = None, partner: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.partner = partner
+
+
+class AssumeRoleError(CredentialsError):
+    """STS AssumeRole failed for a partner; names partner and role, never secrets."""
+
+    def __init__(self, message: str, *, partner: str, role_arn: str, code: str | None = None) -> None:
+        super().__init__(message, code=code, partner=partner)
+        self.role_arn = role_arn
+
+
+class UnknownPartner(DynamORMError, LookupError):
+    """MultiAccountDB has no partner registered under that id."""
+
+
+class ServiceError(DynamORMError):
+    """DynamoDB (or STS) answered with an error."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        operation: str = "",
+        table: str | None = None,
+        request_id: str | None = None,
+        partner: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.operation = operation
+        self.table = table
+        self.request_id = request_id
+        self.partner = partner
+
+    def __str__(self) -> str:
+        where = f" on table {self.table!r}" if self.table else ""
+        who = f" for partner {self.partner!r}" if self.partner else ""
+        return f"{self.operation}{where}{who}: {self.code}: {self.message}"
+
+
+class ConditionCheckFailed(ServiceError):
+    """A condition expression evaluated to false; ``item`` is the current item when it was asked for."""
+
+    item: Any = None
+
+
+class CancellationReason:
+    """Why one item of a cancelled transaction failed."""
+
+    __slots__ = ("index", "code", "message", "item")
+
+    def __init__(self, index: int, code: str, message: str | None, item: Any = None) -> None:
+        self.index = index
+        self.code = code
+        self.message = message
+        self.item = item
+
+    @property
+    def failed(self) -> bool:
+        """True unless DynamoDB reported ``None`` (this item was fine)."""
+        return self.code != "None"
+
+    def __repr__(self) -> str:
+        return f"CancellationReason(index={self.index}, code={self.code!r}, message={self.message!r})"
+
+
+class TransactionCanceled(ServiceError):
+    """A transaction was cancelled; ``reasons`` has one entry per item, in request order."""
+
+    reasons: list[CancellationReason]
+
+
+class Throttled(ServiceError):
+    """DynamoDB throttled the request and the retries allowed were used up."""
+
+
+class TableNotFound(ServiceError):
+    """The table does not exist (or is not visible to these credentials)."""
+
+
+class TableInUse(ServiceError):
+    """The table is being created, updated or deleted."""
+
+
+class TableAlreadyExists(ServiceError):
+    """create_table was asked for a table that already exists."""
+
+
+class ValidationError(ServiceError):
+    """DynamoDB rejected the request as invalid (its own ValidationException)."""
+
+
+__all__ = [
+    "AssumeRoleError",
+    "CancellationReason",
+    "ConditionCheckFailed",
+    "CredentialsError",
+    "DynamORMError",
+    "InvalidCursor",
+    "InvalidInput",
+    "InvalidKey",
+    "InvalidValue",
+    "ItemNotFound",
+    "ItemTooLarge",
+    "KeyUpdateError",
+    "LambdaTimeoutError",
+    "ModelError",
+    "ModelValidationError",
+    "PartialFailure",
+    "ServiceError",
+    "TableAlreadyExists",
+    "TableInUse",
+    "TableNotFound",
+    "Throttled",
+    "UnknownAttribute",
+    "UnknownPartner",
+    "ValidationError",
+]

@@ -1,0 +1,510 @@
+"""Python values <-> DynamoDB AttributeValues.
+
+Two layers:
+
+* :func:`serialize` / :func:`deserialize` are generic and produce exactly what boto3's
+  ``TypeSerializer`` produces for the values it accepts (numbers as strings in DynamoDB's
+  38-digit context, ``bytes`` as ``B``, sets as ``SS``/``NS``/``BS``). They also take what pydantic
+  models hold: ``datetime``/``date``/``time`` (ISO 8601 via ``isoformat()``), ``UUID`` (its
+  canonical hyphenated string), ``Enum`` (its value), nested models (a map of their attributes)
+  and ``float`` (stored as its shortest round-tripping ``repr``, e.g. ``0.1`` -> ``"0.1"``).
+* :func:`codec_for` picks a :class:`Codec` per model field from its annotation, once, when the
+  model is compiled, so the hot path does one dict lookup-free call per attribute.
+
+Numbers never lose precision: more than 38 significant digits, a magnitude outside DynamoDB's
+range (1E-130 to 9.9999999999999999999999999999999999999E+125), NaN or infinity raise
+:class:`~dynamorm_async.errors.InvalidValue` instead of rounding. Where boto3 would accept a
+value that DynamoDB itself refuses (an empty set, ``Decimal("1E-131")``), we raise instead.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import types
+import typing
+import uuid
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
+from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
+from typing import Any, NoReturn, Union
+
+from pydantic import BaseModel
+
+from .errors import InvalidValue
+
+AttributeValue = dict[str, Any]
+Item = dict[str, AttributeValue]
+
+#: DynamoDB's number context, the same as boto3's ``DYNAMODB_CONTEXT``.
+DYNAMODB_CONTEXT = Context(
+    Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow]
+)
+#: DynamoDB's item size limit in bytes (400 KB).
+MAX_ITEM_BYTES = 400 * 1024
+
+_INT_FAST_LIMIT = 10**38  # ints strictly inside +-10**38 always fit 38 digits exactly
+_NEG_INT_FAST_LIMIT = -_INT_FAST_LIMIT
+# DynamoDB's documented number range, as ``Decimal.adjusted()`` exponents of nonzero values.
+_MIN_ADJUSTED = -130
+_MAX_ADJUSTED = 125
+_create_decimal = DYNAMODB_CONTEXT.create_decimal
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _lossy(value: object, exc: BaseException | None = None) -> NoReturn:
+    raise InvalidValue(
+        f"number {value!r} cannot be stored in DynamoDB without losing precision "
+        "(38 significant digits, magnitude 1E-130 to 9.9999999999999999999999999999999999999E+125)"
+    ) from exc
+
+
+def _checked(value: object, raw: int | str | Decimal) -> str:
+    """``raw`` in DynamoDB's context as an N string, or :class:`InvalidValue` (``value`` is for messages)."""
+    try:
+        number = _create_decimal(raw)
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        _lossy(value, exc)
+    text = str(number)
+    # A finite number always ends in a digit ("NaN", "Infinity" do not), and str() only uses an
+    # exponent when the magnitude could be outside DynamoDB's range, so the common case costs two
+    # string tests.
+    if text[-1] > "9" or "E" in text:
+        if not number.is_finite():
+            raise InvalidValue(f"{value!r} cannot be stored in DynamoDB (no NaN or infinity)")
+        if number and not _MIN_ADJUSTED <= number.adjusted() <= _MAX_ADJUSTED:
+            _lossy(value)
+    return text
+
+
+def _number(value: int | Decimal | float) -> str:
+    """Format a number as DynamoDB's N string, refusing any loss of precision."""
+    t = type(value)
+    if t is int:
+        if _NEG_INT_FAST_LIMIT < value < _INT_FAST_LIMIT:  # type: ignore[operator]
+            return str(value)
+        return _checked(value, value)  # type: ignore[arg-type]
+    if t is float:
+        # repr() is the shortest string that reads back as the same float ("inf"/"nan" are refused).
+        return _checked(value, repr(value))
+    if isinstance(value, bool):
+        raise InvalidValue(f"{value!r} is a bool, not a number")
+    if isinstance(value, int):  # int subclasses: their str() may be anything, use the int itself
+        return _number(int(value))
+    if isinstance(value, float):
+        return _checked(value, repr(float(value)))
+    if isinstance(value, Decimal):
+        return _checked(value, value)
+    raise InvalidValue(f"{type(value).__name__} {value!r:.80} is not a number")
+
+
+# --------------------------------------------------------------------------- serialize
+
+
+def _ser_str(v: str) -> AttributeValue:
+    return {"S": v}
+
+
+def _ser_bool(v: bool) -> AttributeValue:
+    return {"BOOL": v}
+
+
+def _ser_none(v: None) -> AttributeValue:
+    return {"NULL": True}
+
+
+def _ser_int(v: int) -> AttributeValue:
+    if _NEG_INT_FAST_LIMIT < v < _INT_FAST_LIMIT and type(v) is int:
+        return {"N": str(v)}
+    return {"N": _number(v)}
+
+
+def _ser_decimal(v: Decimal) -> AttributeValue:
+    return {"N": _checked(v, v)}
+
+
+def _ser_number(v: int | float | Decimal) -> AttributeValue:
+    return {"N": _number(v)}
+
+
+def _ser_bytes(v: bytes | bytearray) -> AttributeValue:
+    return {"B": v}
+
+
+def _ser_list(v: list[Any] | tuple[Any, ...]) -> AttributeValue:
+    return {"L": [serialize(x) for x in v]}
+
+
+def _bad_key(k: object) -> str:
+    if isinstance(k, str):  # str subclasses are fine, kept as they are (as boto3 does)
+        return k
+    raise InvalidValue(f"map keys must be strings, got {type(k).__name__} {k!r:.80}")
+
+
+def _ser_map(v: Mapping[Any, Any]) -> AttributeValue:
+    # Dict comprehensions evaluate the key first, so a bad key raises before its value is touched.
+    return {"M": {(k if type(k) is str else _bad_key(k)): serialize(x) for k, x in v.items()}}
+
+
+def _ser_set(v: AbstractSet[Any]) -> AttributeValue:
+    if not v:
+        raise InvalidValue("DynamoDB cannot store an empty set; use None (or omit the attribute) instead")
+    # Fast paths: a set of exactly str, or exactly int. Both iterate ``v`` in its own order, as
+    # boto3 does, so the output lists come out in the same order.
+    for first in v:
+        break
+    if type(first) is str:
+        for x in v:
+            if type(x) is not str:
+                break
+        else:
+            return {"SS": list(v)}
+    elif type(first) is int:
+        for x in v:
+            if type(x) is not int:
+                break
+        else:
+            return {"NS": [_number(x) for x in v]}
+    values = [x.value if isinstance(x, enum.Enum) else x for x in v]
+    kinds = {_set_kind(x) for x in values}
+    if len(kinds) != 1:
+        raise InvalidValue(f"a set must hold one kind of value (strings, numbers or bytes), got {sorted(kinds)}")
+    kind = kinds.pop()
+    if kind == "NS":
+        return {"NS": [_number(x) for x in values]}
+    return {kind: values}
+
+
+def _set_kind(x: Any) -> str:
+    if isinstance(x, str):
+        return "SS"
+    if isinstance(x, (bytes, bytearray)):
+        return "BS"
+    if not isinstance(x, bool) and isinstance(x, (int, float, Decimal)):
+        return "NS"
+    raise InvalidValue(f"sets may hold strings, numbers or bytes, not {type(x).__name__}")
+
+
+def _ser_datetime(v: _dt.date | _dt.time) -> AttributeValue:
+    return {"S": v.isoformat()}
+
+
+def _ser_uuid(v: uuid.UUID) -> AttributeValue:
+    return {"S": str(v)}
+
+
+def _ser_model(v: BaseModel) -> AttributeValue:
+    from .schema import compiled_codec  # nested models use their compiled field codecs
+
+    return compiled_codec(type(v)).encode(v)
+
+
+# Exact type -> serializer; the hot path is one dict lookup and one call.
+_SERIALIZERS: dict[type, Callable[[Any], AttributeValue]] = {
+    str: _ser_str,
+    bool: _ser_bool,
+    int: _ser_int,
+    float: _ser_number,
+    Decimal: _ser_decimal,
+    type(None): _ser_none,
+    bytes: _ser_bytes,
+    bytearray: _ser_bytes,
+    list: _ser_list,
+    tuple: _ser_list,
+    dict: _ser_map,
+    set: _ser_set,
+    frozenset: _ser_set,
+    _dt.datetime: _ser_datetime,
+    _dt.date: _ser_datetime,
+    _dt.time: _ser_datetime,
+    uuid.UUID: _ser_uuid,
+}
+
+# Subclasses (OrderedDict, str subclasses, ...), checked in this order: most specific first.
+_SUBCLASS_SERIALIZERS: tuple[tuple[type | tuple[type, ...], Callable[[Any], AttributeValue]], ...] = (
+    (str, _ser_str),
+    ((int, float, Decimal), _ser_number),
+    ((bytes, bytearray), _ser_bytes),
+    ((list, tuple), _ser_list),
+    (Mapping, _ser_map),
+    (AbstractSet, _ser_set),
+    ((_dt.date, _dt.time), _ser_datetime),
+    (uuid.UUID, _ser_uuid),
+)
+
+
+def serialize(value: Any) -> AttributeValue:
+    """Turn one Python value into a DynamoDB AttributeValue (boto3-compatible)."""
+    fn = _SERIALIZERS.get(type(value))
+    if fn is not None:
+        return fn(value)
+    return _serialize_other(value)
+
+
+def _serialize_other(value: Any) -> AttributeValue:
+    if isinstance(value, enum.Enum):
+        return serialize(value.value)
+    if isinstance(value, BaseModel):
+        return _ser_model(value)
+    for base, fn in _SUBCLASS_SERIALIZERS:
+        if isinstance(value, base):
+            return fn(value)
+    raise InvalidValue(f"cannot store a value of type {type(value).__name__} in DynamoDB: {value!r:.80}")
+
+
+def serialize_item(values: Mapping[str, Any]) -> Item:
+    """Serialize a mapping of attribute name to Python value (no ``None`` filtering)."""
+    ser = _SERIALIZERS.get
+    out: Item = {}
+    for k, v in values.items():
+        fn = ser(type(v))
+        out[k] = fn(v) if fn is not None else _serialize_other(v)
+    return out
+
+
+# --------------------------------------------------------------------------- deserialize
+
+
+def _bad_av(av: Mapping[str, Any]) -> NoReturn:
+    raise InvalidValue(f"an AttributeValue has exactly one type tag, got {list(av)!r:.80}")
+
+
+def _unknown_tag(tag: str) -> NoReturn:
+    raise InvalidValue(f"unknown DynamoDB type tag {tag!r}")
+
+
+def _de_dec(av: Mapping[str, Any]) -> Any:
+    """Deserialize with numbers as ``Decimal`` (boto3's behaviour)."""
+    try:
+        (tag,) = av
+    except ValueError:
+        _bad_av(av)
+    if tag == "S":
+        return av["S"]
+    if tag == "N":
+        return _create_decimal(av["N"])
+    if tag == "M":
+        return {k: _de_dec(v) for k, v in av["M"].items()}
+    if tag == "L":
+        return [_de_dec(v) for v in av["L"]]
+    if tag == "BOOL":
+        return av["BOOL"]
+    if tag == "NULL":
+        return None
+    if tag == "SS":
+        return set(av["SS"])
+    if tag == "NS":
+        return set(map(_create_decimal, av["NS"]))
+    if tag == "B":
+        return bytes(av["B"])
+    if tag == "BS":
+        return set(map(bytes, av["BS"]))
+    _unknown_tag(tag)
+
+
+def _natural(raw: str) -> int | Decimal:
+    if raw.isdigit() or (raw[:1] == "-" and raw[1:].isdigit()):
+        return int(raw)
+    return _create_decimal(raw)
+
+
+def _de_nat(av: Mapping[str, Any]) -> Any:
+    """Deserialize with integral numbers as ``int``, others as ``Decimal``."""
+    try:
+        (tag,) = av
+    except ValueError:
+        _bad_av(av)
+    if tag == "S":
+        return av["S"]
+    if tag == "N":
+        return _natural(av["N"])
+    if tag == "M":
+        return {k: _de_nat(v) for k, v in av["M"].items()}
+    if tag == "L":
+        return [_de_nat(v) for v in av["L"]]
+    if tag == "BOOL":
+        return av["BOOL"]
+    if tag == "NULL":
+        return None
+    if tag == "SS":
+        return set(av["SS"])
+    if tag == "NS":
+        return set(map(_natural, av["NS"]))
+    if tag == "B":
+        return bytes(av["B"])
+    if tag == "BS":
+        return set(map(bytes, av["BS"]))
+    _unknown_tag(tag)
+
+
+def deserialize(av: Mapping[str, Any], *, numbers: str = "decimal") -> Any:
+    """Turn a DynamoDB AttributeValue into Python.
+
+    ``numbers="decimal"`` returns :class:`~decimal.Decimal` like boto3's ``TypeDeserializer``;
+    ``numbers="natural"`` returns ``int`` for integral literals and ``Decimal`` otherwise.
+    ``B`` and ``BS`` give ``bytes`` (boto3 gives its ``Binary`` wrapper).
+    """
+    if numbers == "decimal":
+        return _de_dec(av)
+    if numbers == "natural":
+        return _de_nat(av)
+    raise ValueError(f"numbers must be 'decimal' or 'natural', not {numbers!r}")
+
+
+def deserialize_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Deserialize a whole item (boto3-compatible: numbers as ``Decimal``)."""
+    return {k: _de_dec(v) for k, v in item.items()}
+
+
+# --------------------------------------------------------------------------- size
+
+
+def _value_size(av: Mapping[str, Any]) -> int:
+    ((tag, raw),) = av.items()
+    if tag == "S":
+        return len(raw.encode("utf-8"))
+    if tag == "N":
+        return _number_size(raw)
+    if tag == "B":
+        return len(raw)
+    if tag in ("BOOL", "NULL"):
+        return 1
+    if tag == "SS":
+        return sum(len(x.encode("utf-8")) for x in raw)
+    if tag == "NS":
+        return sum(_number_size(x) for x in raw)
+    if tag == "BS":
+        return sum(len(x) for x in raw)
+    if tag == "L":  # 3 bytes overhead, plus 1 byte per element
+        return 3 + sum(1 + _value_size(x) for x in raw)
+    if tag == "M":
+        return 3 + sum(1 + len(k.encode("utf-8")) + _value_size(v) for k, v in raw.items())
+    return 0
+
+
+def _number_size(raw: str) -> int:
+    """1 byte per two significant digits, plus 1 (plus 1 more for a negative number, conservatively)."""
+    mantissa = raw.lstrip("+-").partition("E")[0].partition("e")[0].replace(".", "")
+    digits = len(mantissa.strip("0")) or 1  # leading and trailing zeros are not stored
+    return 1 + (digits + 1) // 2 + (1 if raw.startswith("-") else 0)
+
+
+def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
+    """DynamoDB's documented size of an item in bytes: names plus values."""
+    return sum(len(k.encode("utf-8")) + _value_size(v) for k, v in item.items())
+
+
+# --------------------------------------------------------------------------- per-field codecs
+
+
+class Codec:
+    """How one field turns into an AttributeValue and back; chosen once per field."""
+
+    __slots__ = ("encode", "decode", "kind")
+
+    def __init__(
+        self,
+        encode: Callable[[Any], AttributeValue],
+        decode: Callable[[AttributeValue], Any],
+        kind: str | None = None,
+    ) -> None:
+        self.encode = encode
+        self.decode = decode
+        #: The scalar DynamoDB type ("S", "N", "B") when the field always has one; used for keys.
+        self.kind = kind
+
+
+def _dec_generic(av: AttributeValue) -> Any:
+    return _de_nat(av)
+
+
+GENERIC = Codec(serialize, _dec_generic)
+
+
+def _dec_s(av: AttributeValue) -> Any:
+    return av["S"]
+
+
+def _dec_int(av: AttributeValue) -> Any:
+    return _natural(av["N"])
+
+
+def _dec_float(av: AttributeValue) -> Any:
+    return float(av["N"])
+
+
+def _dec_decimal(av: AttributeValue) -> Any:
+    return _create_decimal(av["N"])
+
+
+def _dec_bool(av: AttributeValue) -> Any:
+    return av["BOOL"]
+
+
+def _dec_bytes(av: AttributeValue) -> Any:
+    return bytes(av["B"])
+
+
+def _ser_enum(v: Any) -> AttributeValue:
+    return serialize(v.value if isinstance(v, enum.Enum) else v)
+
+
+def _strip(annotation: Any) -> tuple[Any, bool]:
+    """Remove ``Annotated`` and ``Optional``; say whether ``None`` was allowed."""
+    optional = False
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        if origin is Union or origin is types.UnionType:
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != len(typing.get_args(annotation)):
+                optional = True
+            if len(args) == 1:
+                annotation = args[0]
+                continue
+        return annotation, optional
+
+
+def codec_for(annotation: Any) -> Codec:
+    """Pick the codec for a field annotation; anything unusual falls back to the generic one."""
+    tp, _ = _strip(annotation)
+    if tp is str:
+        return Codec(_ser_str, _dec_s, "S")
+    if tp is bool:
+        return Codec(_ser_bool, _dec_bool)
+    if tp is int:
+        return Codec(_ser_int, _dec_int, "N")
+    if tp is float:
+        return Codec(_ser_number, _dec_float, "N")
+    if tp is Decimal:
+        return Codec(_ser_number, _dec_decimal, "N")
+    if tp is bytes:
+        return Codec(_ser_bytes, _dec_bytes, "B")
+    if tp in (_dt.datetime, _dt.date, _dt.time, uuid.UUID):
+        return Codec(_SERIALIZERS[tp], _dec_s, "S")
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        kinds = {type(m.value) for m in tp}
+        kind = "S" if kinds == {str} else "N" if kinds == {int} else None
+        return Codec(_ser_enum, _dec_generic, kind)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return Codec(_ser_model, _dec_generic)
+    return GENERIC
+
+
+__all__ = [
+    "DYNAMODB_CONTEXT",
+    "MAX_ITEM_BYTES",
+    "AttributeValue",
+    "Codec",
+    "GENERIC",
+    "Item",
+    "codec_for",
+    "deserialize",
+    "deserialize_item",
+    "item_size",
+    "serialize",
+    "serialize_item",
+]

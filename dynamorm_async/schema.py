@@ -1,0 +1,425 @@
+"""A model class compiled once into what every operation needs: keys, indexes, per-field codecs.
+
+Declaration markers (``HashKey()``, ``RangeKey()``, ``Version()``, ...) live in ``Annotated``
+metadata; :func:`compile_model` reads them when the class is defined, checks them, and raises
+:class:`~dynamorm_async.errors.ModelError` for anything DynamoDB would refuse later.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+import pydantic
+
+from .errors import InvalidKey, ItemTooLarge, ModelError, ModelValidationError
+from .marshal import MAX_ITEM_BYTES, AttributeValue, Codec, Item, codec_for, item_size
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+# --------------------------------------------------------------------------- markers
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """Store a field under another DynamoDB attribute name: ``Annotated[str, Attribute("dn")]``."""
+
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HashKey(Attribute):
+    """Marks the table's partition (hash) key."""
+
+
+@dataclass(frozen=True, slots=True)
+class RangeKey(Attribute):
+    """Marks the table's sort (range) key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Version(Attribute):
+    """An ``int`` version for optimistic locking: checked and incremented on every write."""
+
+
+@dataclass(frozen=True, slots=True)
+class TTL(Attribute):
+    """The table's time-to-live attribute: a ``datetime`` or epoch seconds, stored as epoch seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedAt(Attribute):
+    """A ``datetime`` set (UTC) when an item is first put, and kept afterwards."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatedAt(Attribute):
+    """A ``datetime`` set (UTC) on every put and update."""
+
+
+Projection = Literal["ALL", "KEYS_ONLY"] | Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class GSI:
+    """A global secondary index over model fields (Python names), with its projection."""
+
+    name: str
+    hash: str
+    range: str | None = None
+    projection: Projection = "ALL"
+    read_capacity: int | None = None
+    write_capacity: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LSI:
+    """A local secondary index: the table's hash key with another sort key."""
+
+    name: str
+    range: str
+    projection: Projection = "ALL"
+
+
+# --------------------------------------------------------------------------- compiled schema
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One model field: its Python name, DynamoDB attribute name, codec and role."""
+
+    name: str
+    attr: str
+    codec: Codec
+    role: type[Attribute] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSpec:
+    """A compiled secondary index: attribute names of its keys and its projection."""
+
+    name: str
+    kind: Literal["GSI", "LSI"]
+    hash: FieldSpec
+    range: FieldSpec | None
+    projection: Projection
+    read_capacity: int | None = None
+    write_capacity: int | None = None
+
+
+@dataclass(slots=True)
+class Schema:
+    """Everything operations need to know about one model class."""
+
+    model: type[BaseModel]
+    table: str | None
+    fields: tuple[FieldSpec, ...]
+    hash_key: FieldSpec | None
+    range_key: FieldSpec | None
+    version: FieldSpec | None
+    ttl: FieldSpec | None
+    created_at: FieldSpec | None
+    updated_at: FieldSpec | None
+    indexes: dict[str, IndexSpec]
+    by_name: dict[str, FieldSpec] = field(default_factory=dict)
+    by_attr: dict[str, FieldSpec] = field(default_factory=dict)
+
+    @property
+    def key_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(f for f in (self.hash_key, self.range_key) if f is not None)
+
+    @property
+    def key_attrs(self) -> frozenset[str]:
+        return frozenset(f.attr for f in self.key_fields)
+
+    def require_table(self) -> str:
+        if not self.table or self.hash_key is None:
+            raise ModelError(f"{self.model.__name__} declares no table (class {self.model.__name__}(Model, table=...))")
+        return self.table
+
+    # ---------------------------------------------------------------- items
+    def encode(self, obj: BaseModel) -> Item:
+        """The model as a DynamoDB item; ``None`` and empty-set fields are left out."""
+        item: Item = {}
+        for f in self.fields:
+            value = getattr(obj, f.name)
+            if value is None or (isinstance(value, (set, frozenset)) and not value):
+                continue
+            item[f.attr] = f.codec.encode(value)
+        for f in self.key_fields:
+            if f.attr not in item:
+                raise InvalidKey(f"{self.model.__name__}.{f.name} is a key and cannot be empty")
+            _check_key_value(self.model.__name__, f, item[f.attr])
+        return item
+
+    def encode_checked(self, obj: BaseModel) -> Item:
+        """:meth:`encode` plus DynamoDB's 400 KB item limit, checked before anything is sent."""
+        item = self.encode(obj)
+        size = item_size(item)
+        if size > MAX_ITEM_BYTES:
+            raise ItemTooLarge(
+                f"{self.model.__name__} item is {size} bytes; DynamoDB's limit is {MAX_ITEM_BYTES}",
+                size=size,
+                limit=MAX_ITEM_BYTES,
+            )
+        return item
+
+    def decode(self, item: Mapping[str, AttributeValue]) -> Any:
+        """A model instance from a DynamoDB item (attributes the model does not know are ignored)."""
+        data: dict[str, Any] = {}
+        by_attr = self.by_attr
+        for attr, av in item.items():
+            f = by_attr.get(attr)
+            if f is not None:
+                data[f.name] = f.codec.decode(av)
+        try:
+            return self.model.model_validate(data, by_name=True)
+        except pydantic.ValidationError as exc:
+            raise ModelValidationError(
+                f"item from table {self.table!r} does not validate as {self.model.__name__}: {exc}"
+            ) from exc
+
+    def key(self, hash_value: Any, range_value: Any = None) -> Item:
+        """The primary key item for these key values, validated."""
+        self.require_table()
+        assert self.hash_key is not None
+        out: Item = {self.hash_key.attr: self._key_value(self.hash_key, hash_value)}
+        if self.range_key is not None:
+            out[self.range_key.attr] = self._key_value(self.range_key, range_value)
+        elif range_value is not None:
+            raise InvalidKey(f"{self.model.__name__} has no range key, but a range key value was given")
+        return out
+
+    def key_of(self, obj: BaseModel) -> Item:
+        """The primary key item of a model instance."""
+        return self.key(
+            getattr(obj, self.hash_key.name) if self.hash_key else None,
+            getattr(obj, self.range_key.name) if self.range_key else None,
+        )
+
+    def _key_value(self, f: FieldSpec, value: Any) -> AttributeValue:
+        if value is None:
+            raise InvalidKey(f"{self.model.__name__}.{f.name} is a key and must be given")
+        try:
+            av = f.codec.encode(value)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise InvalidKey(f"{self.model.__name__}.{f.name}: {value!r} is not a valid key value") from exc
+        _check_key_value(self.model.__name__, f, av)
+        return av
+
+
+_KEY_PYTHON_TYPES: dict[str, tuple[type, ...]] = {"S": (str,), "N": (int, float, Decimal), "B": (bytes,)}
+
+
+def _check_key_value(model: str, f: FieldSpec, av: AttributeValue) -> None:
+    ((tag, raw),) = av.items()
+    if tag != f.codec.kind:
+        raise InvalidKey(f"{model}.{f.name} is a key of type {f.codec.kind}; got a value stored as {tag}")
+    if tag in ("S", "B") and len(raw) == 0:
+        raise InvalidKey(f"{model}.{f.name} is a key and cannot be an empty {'string' if tag == 'S' else 'binary'}")
+
+
+# --------------------------------------------------------------------------- compiler
+
+_ROLES: tuple[type[Attribute], ...] = (HashKey, RangeKey, Version, TTL, CreatedAt, UpdatedAt)
+
+
+def _marker(metadata: Sequence[Any]) -> Attribute | None:
+    found = [m for m in metadata if isinstance(m, Attribute)]
+    if len(found) > 1:
+        raise ModelError(f"a field can carry one of {[r.__name__ for r in _ROLES]} / Attribute, not several")
+    return found[0] if found else None
+
+
+def _base_type(annotation: Any) -> tuple[Any, bool]:
+    from .marshal import _strip
+
+    return _strip(annotation)
+
+
+def compile_model(
+    model: type[BaseModel], table: str | None, indexes: Sequence[GSI | LSI] = ()
+) -> Schema:
+    """Compile a model class; raises :class:`ModelError` for declarations DynamoDB would refuse."""
+    name = model.__name__
+    fields: list[FieldSpec] = []
+    roles: dict[type[Attribute], FieldSpec] = {}
+    for fname, info in model.model_fields.items():
+        marker = _marker(info.metadata)
+        attr = (marker.name if marker else None) or fname
+        codec = codec_for(info.annotation)
+        role = type(marker) if marker is not None and type(marker) is not Attribute else None
+        spec = FieldSpec(fname, attr, codec, role)
+        if role is not None:
+            if role in roles:
+                raise ModelError(f"{name} declares two {role.__name__} fields: {roles[role].name!r} and {fname!r}")
+            roles[role] = spec
+            _check_role(name, spec, info)
+        fields.append(spec)
+
+    by_attr: dict[str, FieldSpec] = {}
+    for spec in fields:
+        if spec.attr in by_attr:
+            raise ModelError(f"{name}: fields {by_attr[spec.attr].name!r} and {spec.name!r} both map to {spec.attr!r}")
+        by_attr[spec.attr] = spec
+    by_name = {f.name: f for f in fields}
+
+    hash_key, range_key = roles.get(HashKey), roles.get(RangeKey)
+    if table is not None:
+        if not isinstance(table, str) or not 3 <= len(table) <= 255:
+            raise ModelError(f"{name}: table name must be 3 to 255 characters, got {table!r}")
+        if hash_key is None:
+            raise ModelError(f"{name} has table={table!r} but no field marked HashKey()")
+    elif hash_key or range_key or indexes:
+        raise ModelError(f"{name} declares keys or indexes but no table: class {name}(Model, table='...')")
+    if range_key is not None and hash_key is None:
+        raise ModelError(f"{name} has a RangeKey but no HashKey")
+
+    compiled_indexes: dict[str, IndexSpec] = {}
+    for index in indexes:
+        if index.name in compiled_indexes:
+            raise ModelError(f"{name} declares index {index.name!r} twice")
+        compiled_indexes[index.name] = _compile_index(name, index, by_name, hash_key, range_key)
+
+    return Schema(
+        model=model,
+        table=table,
+        fields=tuple(fields),
+        hash_key=hash_key,
+        range_key=range_key,
+        version=roles.get(Version),
+        ttl=roles.get(TTL),
+        created_at=roles.get(CreatedAt),
+        updated_at=roles.get(UpdatedAt),
+        indexes=compiled_indexes,
+        by_name=by_name,
+        by_attr=by_attr,
+    )
+
+
+def _check_role(model: str, spec: FieldSpec, info: Any) -> None:
+    role = spec.role
+    tp, optional = _base_type(info.annotation)
+    where = f"{model}.{spec.name}"
+    if role in (HashKey, RangeKey):
+        if spec.codec.kind is None:
+            raise ModelError(f"{where}: key fields must be str, int, float, Decimal, bytes (or stored as one), not {tp!r}")
+        if optional:
+            raise ModelError(f"{where}: a key field cannot be optional")
+    elif role is Version:
+        if tp is not int:
+            raise ModelError(f"{where}: Version() needs an int field")
+    elif role is TTL:
+        if tp not in (int, _dt.datetime):
+            raise ModelError(f"{where}: TTL() needs a datetime or int (epoch seconds) field")
+        object.__setattr__(spec, "codec", _ttl_codec(tp))
+    elif role in (CreatedAt, UpdatedAt) and tp is not _dt.datetime:
+        raise ModelError(f"{where}: {role.__name__}() needs a datetime field")
+
+
+def _ttl_codec(tp: Any) -> Codec:
+    """TTL attributes are epoch seconds (N), whatever the field type, as DynamoDB's TTL requires."""
+
+    def encode(v: Any) -> AttributeValue:
+        if isinstance(v, _dt.datetime):
+            if v.tzinfo is None:
+                v = v.replace(tzinfo=_dt.UTC)
+            return {"N": str(int(v.timestamp()))}
+        return {"N": str(int(v))}
+
+    def decode(av: AttributeValue) -> Any:
+        seconds = int(Decimal(av["N"]))
+        return _dt.datetime.fromtimestamp(seconds, _dt.UTC) if tp is _dt.datetime else seconds
+
+    return Codec(encode, decode, "N")
+
+
+def _compile_index(
+    model: str,
+    index: GSI | LSI,
+    by_name: Mapping[str, FieldSpec],
+    table_hash: FieldSpec | None,
+    table_range: FieldSpec | None,
+) -> IndexSpec:
+    def field_of(fname: str) -> FieldSpec:
+        spec = by_name.get(fname)
+        if spec is None:
+            raise ModelError(f"{model}: index {index.name!r} names unknown field {fname!r}")
+        if spec.codec.kind is None:
+            raise ModelError(f"{model}: index {index.name!r} key {fname!r} must be a string, number or binary field")
+        return spec
+
+    if not 3 <= len(index.name) <= 255:
+        raise ModelError(f"{model}: index name {index.name!r} must be 3 to 255 characters")
+    projection = index.projection
+    if not isinstance(projection, str):
+        for p in projection:
+            if p not in by_name:
+                raise ModelError(f"{model}: index {index.name!r} projects unknown field {p!r}")
+        projection = tuple(by_name[p].attr for p in projection)
+    elif projection not in ("ALL", "KEYS_ONLY"):
+        raise ModelError(f"{model}: index projection must be 'ALL', 'KEYS_ONLY' or a list of fields")
+    if isinstance(index, LSI):
+        if table_hash is None or table_range is None:
+            raise ModelError(f"{model}: a local secondary index needs a table with hash and range keys")
+        return IndexSpec(index.name, "LSI", table_hash, field_of(index.range), projection)
+    return IndexSpec(
+        index.name,
+        "GSI",
+        field_of(index.hash),
+        field_of(index.range) if index.range else None,
+        projection,
+        index.read_capacity,
+        index.write_capacity,
+    )
+
+
+_NESTED_CODECS: dict[type, Codec] = {}
+
+
+def compiled_codec(model: type[BaseModel]) -> Codec:
+    """A codec for a nested model value: a map of its attributes, decoded back by field name."""
+    codec = _NESTED_CODECS.get(model)
+    if codec is None:
+        codec = _NESTED_CODECS[model] = _nested_codec(schema_of(model))
+    return codec
+
+
+def _nested_codec(schema: Schema) -> Codec:
+
+    def encode(v: Any) -> AttributeValue:
+        out: Item = {}
+        for f in schema.fields:
+            value = getattr(v, f.name)
+            if value is None or (isinstance(value, (set, frozenset)) and not value):
+                continue
+            out[f.attr] = f.codec.encode(value)
+        return {"M": out}
+
+    def decode(av: AttributeValue) -> Any:
+        return {
+            f.name: f.codec.decode(v) for k, v in av["M"].items() if (f := schema.by_attr.get(k)) is not None
+        }
+
+    return Codec(encode, decode)
+
+
+_SCHEMAS: dict[type, Schema] = {}
+
+
+def schema_of(model: type[BaseModel]) -> Schema:
+    """The compiled schema of a model class (compiling plain pydantic models on first use)."""
+    schema = _SCHEMAS.get(model)
+    if schema is None:
+        schema = model.__dict__.get("__dynamorm_schema__") or compile_model(model, None)
+        _SCHEMAS[model] = schema
+    return schema
+
+
+def register(schema: Schema) -> None:
+    _SCHEMAS[schema.model] = schema
+
