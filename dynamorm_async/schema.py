@@ -8,6 +8,7 @@ metadata; :func:`compile_model` reads them when the class is defined, checks the
 from __future__ import annotations
 
 import datetime as _dt
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -217,8 +218,8 @@ _KEY_PYTHON_TYPES: dict[str, tuple[type, ...]] = {"S": (str,), "N": (int, float,
 
 def _check_key_value(model: str, f: FieldSpec, av: AttributeValue) -> None:
     ((tag, raw),) = av.items()
-    if tag != f.codec.kind:
-        raise InvalidKey(f"{model}.{f.name} is a key of type {f.codec.kind}; got a value stored as {tag}")
+    if tag != f.codec.kind or not isinstance(raw, bytes if tag == "B" else str):
+        raise InvalidKey(f"{model}.{f.name} is a key of type {f.codec.kind}; got {raw!r}")
     if tag in ("S", "B") and len(raw) == 0:
         raise InvalidKey(f"{model}.{f.name} is a key and cannot be an empty {'string' if tag == 'S' else 'binary'}")
 
@@ -251,7 +252,7 @@ def compile_model(
     for fname, info in model.model_fields.items():
         marker = _marker(info.metadata)
         attr = (marker.name if marker else None) or fname
-        codec = codec_for(info.annotation)
+        codec = field_codec(info.annotation)
         role = type(marker) if marker is not None and type(marker) is not Attribute else None
         spec = FieldSpec(fname, attr, codec, role)
         if role is not None:
@@ -379,6 +380,34 @@ def _compile_index(
 
 
 _NESTED_CODECS: dict[type, Codec] = {}
+
+
+def field_codec(annotation: Any) -> Codec:
+    """The codec for a field: nested models (also inside lists and maps) keep their attribute names."""
+    tp, _ = _base_type(annotation)
+    if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
+        return compiled_codec(tp)
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (list, tuple, Sequence) and args and _holds_model(args[0]):
+        inner = field_codec(args[0])
+        return Codec(
+            lambda v: {"L": [inner.encode(x) for x in v]},
+            lambda av: [inner.decode(x) for x in av["L"]],
+        )
+    if origin in (dict, Mapping) and len(args) == 2 and _holds_model(args[1]):
+        inner = field_codec(args[1])
+        return Codec(
+            lambda v: {"M": {k: inner.encode(x) for k, x in v.items()}},
+            lambda av: {k: inner.decode(x) for k, x in av["M"].items()},
+        )
+    return codec_for(tp)
+
+
+def _holds_model(annotation: Any) -> bool:
+    tp, _ = _base_type(annotation)
+    if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
+        return True
+    return any(_holds_model(a) for a in typing.get_args(tp) if a is not Ellipsis)
 
 
 def compiled_codec(model: type[BaseModel]) -> Codec:
