@@ -11,6 +11,7 @@ The tree::
     │   ├── UnknownAttribute       an expression names a field the model does not have
     │   ├── KeyUpdateError         an update expression touches a key attribute
     │   ├── InvalidCursor          a pagination cursor that is tampered, foreign or malformed
+    │   ├── DuplicateKey           a batch or transaction names the same item twice
     │   └── ModelValidationError   pydantic rejected the item's data (wraps pydantic's error)
     ├── ItemNotFound               get() found no item
     ├── LambdaTimeoutError         the Lambda deadline (minus its buffer) was reached
@@ -18,7 +19,7 @@ The tree::
     ├── CredentialsError           missing, expired or refused credentials
     │   └── AssumeRoleError        STS AssumeRole failed for a partner
     ├── UnknownPartner             MultiAccountDB has no partner by that id
-    └── ServiceError               DynamoDB answered with an error (code, message, operation, table, request id)
+    └── ServiceError               DynamoDB answered with an error (code, message, operation, table, ...)
         ├── ConditionCheckFailed   a condition expression was false (carries the current item if asked)
         ├── TransactionCanceled    a transaction was cancelled (one reason per item)
         ├── Throttled              throughput exceeded / request limit / throttling, after retries
@@ -78,6 +79,14 @@ class InvalidCursor(InvalidInput):
     """A pagination cursor is malformed, tampered with, or was made by another query."""
 
 
+class DuplicateKey(InvalidInput):
+    """One batch or transaction names the same item twice, which DynamoDB refuses; ``key`` is the key."""
+
+    def __init__(self, message: str, *, key: Any = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
 class ModelValidationError(InvalidInput):
     """pydantic rejected the data of an item; the pydantic error is on ``__cause__``."""
 
@@ -104,7 +113,12 @@ class LambdaTimeoutError(DynamORMError, TimeoutError):
 
 
 class PartialFailure(DynamORMError):
-    """A batch operation ended with work left over; ``unprocessed`` lists exactly what."""
+    """A batch operation ended with work left over; ``unprocessed`` lists exactly what.
+
+    ``done`` holds what did succeed (fetched models, or writes applied); ``reason`` says why the
+    retries stopped (``"attempts"`` or ``"deadline"``); ``result`` is the operation's full result
+    object when it has one (e.g. a batch write's puts and deletes apart).
+    """
 
     def __init__(
         self,
@@ -113,11 +127,15 @@ class PartialFailure(DynamORMError):
         operation: str,
         unprocessed: Sequence[Any],
         done: Sequence[Any] = (),
+        reason: str | None = None,
+        result: Any = None,
     ) -> None:
         super().__init__(message)
         self.operation = operation
         self.unprocessed = list(unprocessed)
         self.done = list(done)
+        self.reason = reason
+        self.result = result
 
 
 class CredentialsError(DynamORMError):
@@ -177,7 +195,7 @@ class ConditionCheckFailed(ServiceError):
 class CancellationReason:
     """Why one item of a cancelled transaction failed."""
 
-    __slots__ = ("index", "code", "message", "item")
+    __slots__ = ("code", "index", "item", "message")
 
     def __init__(self, index: int, code: str, message: str | None, item: Any = None) -> None:
         self.index = index
@@ -225,6 +243,7 @@ __all__ = [
     "CancellationReason",
     "ConditionCheckFailed",
     "CredentialsError",
+    "DuplicateKey",
     "DynamORMError",
     "InvalidCursor",
     "InvalidInput",

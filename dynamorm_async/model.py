@@ -30,13 +30,11 @@ _PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 class AttrNamespace:
     """``Model.attr``: one :class:`Path` per declared field, looked up by Python field name."""
 
-    __slots__ = ("_schema", "_paths")
+    __slots__ = ("_paths", "_schema")
 
     def __init__(self, schema: Schema) -> None:
         self._schema = schema
-        self._paths: dict[str, Path[Any]] = {
-            f.name: Path((f.attr,), f.codec) for f in schema.fields
-        }
+        self._paths: dict[str, Path[Any]] = {f.name: Path((f.attr,), f.codec) for f in schema.fields}
 
     def __getattr__(self, name: str) -> Path[Any]:
         try:

@@ -139,7 +139,9 @@ class Schema:
 
     def require_table(self) -> str:
         if not self.table or self.hash_key is None:
-            raise ModelError(f"{self.model.__name__} declares no table (class {self.model.__name__}(Model, table=...))")
+            raise ModelError(
+                f"{self.model.__name__} declares no table (class {self.model.__name__}(Model, table=...))"
+            )
         return self.table
 
     # ---------------------------------------------------------------- items
@@ -221,7 +223,9 @@ def _check_key_value(model: str, f: FieldSpec, av: AttributeValue) -> None:
     if tag != f.codec.kind or not isinstance(raw, bytes if tag == "B" else str):
         raise InvalidKey(f"{model}.{f.name} is a key of type {f.codec.kind}; got {raw!r}")
     if tag in ("S", "B") and len(raw) == 0:
-        raise InvalidKey(f"{model}.{f.name} is a key and cannot be an empty {'string' if tag == 'S' else 'binary'}")
+        raise InvalidKey(
+            f"{model}.{f.name} is a key and cannot be an empty {'string' if tag == 'S' else 'binary'}"
+        )
 
 
 # --------------------------------------------------------------------------- compiler
@@ -242,9 +246,7 @@ def _base_type(annotation: Any) -> tuple[Any, bool]:
     return _strip(annotation)
 
 
-def compile_model(
-    model: type[BaseModel], table: str | None, indexes: Sequence[GSI | LSI] = ()
-) -> Schema:
+def compile_model(model: type[BaseModel], table: str | None, indexes: Sequence[GSI | LSI] = ()) -> Schema:
     """Compile a model class; raises :class:`ModelError` for declarations DynamoDB would refuse."""
     name = model.__name__
     fields: list[FieldSpec] = []
@@ -257,7 +259,9 @@ def compile_model(
         spec = FieldSpec(fname, attr, codec, role)
         if role is not None:
             if role in roles:
-                raise ModelError(f"{name} declares two {role.__name__} fields: {roles[role].name!r} and {fname!r}")
+                raise ModelError(
+                    f"{name} declares two {role.__name__} fields: {roles[role].name!r} and {fname!r}"
+                )
             roles[role] = spec
             _check_role(name, spec, info)
         fields.append(spec)
@@ -265,7 +269,9 @@ def compile_model(
     by_attr: dict[str, FieldSpec] = {}
     for spec in fields:
         if spec.attr in by_attr:
-            raise ModelError(f"{name}: fields {by_attr[spec.attr].name!r} and {spec.name!r} both map to {spec.attr!r}")
+            raise ModelError(
+                f"{name}: fields {by_attr[spec.attr].name!r} and {spec.name!r} both map to {spec.attr!r}"
+            )
         by_attr[spec.attr] = spec
     by_name = {f.name: f for f in fields}
 
@@ -274,7 +280,8 @@ def compile_model(
         if not isinstance(table, str) or not 3 <= len(table) <= 255:
             raise ModelError(f"{name}: table name must be 3 to 255 characters, got {table!r}")
         if hash_key is None:
-            raise ModelError(f"{name} has table={table!r} but no field marked HashKey()")
+            hint = "" if model.__pydantic_complete__ else " (some annotations could not be resolved yet)"
+            raise ModelError(f"{name} has table={table!r} but no field marked HashKey(){hint}")
     elif hash_key or range_key or indexes:
         raise ModelError(f"{name} declares keys or indexes but no table: class {name}(Model, table='...')")
     if range_key is not None and hash_key is None:
@@ -308,7 +315,9 @@ def _check_role(model: str, spec: FieldSpec, info: Any) -> None:
     where = f"{model}.{spec.name}"
     if role in (HashKey, RangeKey):
         if spec.codec.kind is None:
-            raise ModelError(f"{where}: key fields must be str, int, float, Decimal, bytes (or stored as one), not {tp!r}")
+            raise ModelError(
+                f"{where}: key fields must be str, int, float, Decimal, bytes (or stored as one), not {tp!r}"
+            )
         if optional:
             raise ModelError(f"{where}: a key field cannot be optional")
     elif role is Version:
@@ -351,7 +360,9 @@ def _compile_index(
         if spec is None:
             raise ModelError(f"{model}: index {index.name!r} names unknown field {fname!r}")
         if spec.codec.kind is None:
-            raise ModelError(f"{model}: index {index.name!r} key {fname!r} must be a string, number or binary field")
+            raise ModelError(
+                f"{model}: index {index.name!r} key {fname!r} must be a string, number or binary field"
+            )
         return spec
 
     if not 3 <= len(index.name) <= 255:
@@ -451,4 +462,3 @@ def schema_of(model: type[BaseModel]) -> Schema:
 
 def register(schema: Schema) -> None:
     _SCHEMAS[schema.model] = schema
-

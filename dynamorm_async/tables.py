@@ -100,7 +100,7 @@ async def create_table(
     stream: StreamView | None = None,
     wait: bool = True,
     ttl: bool = True,
-    timeout: float = 300.0,
+    max_wait: float = 300.0,
 ) -> dict[str, Any]:
     """Create the table; with ``wait`` return once it and its indexes are ACTIVE.
 
@@ -115,7 +115,7 @@ async def create_table(
     response = await transport.call("CreateTable", params, table=params["TableName"])
     description: dict[str, Any] = response["TableDescription"]
     if wait:
-        description = await wait_until_active(transport, params["TableName"], timeout=timeout)
+        description = await wait_until_active(transport, params["TableName"], max_wait=max_wait)
     if ttl and schema.ttl is not None:
         await enable_ttl(transport, schema)
     return description
@@ -132,7 +132,7 @@ async def ensure_table(transport: Transport, schema: Schema, **options: Any) -> 
         except TableAlreadyExists:  # created concurrently by someone else
             description = await describe_table(transport, table)
     if options.get("wait", True) and description.get("TableStatus") != "ACTIVE":
-        description = await wait_until_active(transport, table, timeout=options.get("timeout", 300.0))
+        description = await wait_until_active(transport, table, max_wait=options.get("max_wait", 300.0))
     return description
 
 
@@ -146,13 +146,15 @@ async def describe_table(transport: Transport, table: str) -> dict[str, Any]:
 def _active(description: dict[str, Any]) -> bool:
     if description.get("TableStatus") != "ACTIVE":
         return False
-    return all(g.get("IndexStatus", "ACTIVE") == "ACTIVE" for g in description.get("GlobalSecondaryIndexes", []))
+    return all(
+        g.get("IndexStatus", "ACTIVE") == "ACTIVE" for g in description.get("GlobalSecondaryIndexes", [])
+    )
 
 
-async def wait_until_active(transport: Transport, table: str, *, timeout: float = 300.0) -> dict[str, Any]:
+async def wait_until_active(transport: Transport, table: str, *, max_wait: float = 300.0) -> dict[str, Any]:
     """Poll until the table and its global indexes are ACTIVE (anyio ``fail_after`` bounds it)."""
     delay = 0.05
-    with anyio.fail_after(timeout):
+    with anyio.fail_after(max_wait):
         while True:
             description = await describe_table(transport, table)
             if _active(description):
@@ -161,13 +163,15 @@ async def wait_until_active(transport: Transport, table: str, *, timeout: float 
             delay = min(delay * 2, 2.0)
 
 
-async def delete_table(transport: Transport, table: str, *, wait: bool = True, timeout: float = 300.0) -> None:
+async def delete_table(
+    transport: Transport, table: str, *, wait: bool = True, max_wait: float = 300.0
+) -> None:
     """Delete the table; with ``wait`` return once DynamoDB no longer knows it."""
     await transport.call("DeleteTable", {"TableName": table}, table=table)
     if not wait:
         return
     delay = 0.05
-    with anyio.fail_after(timeout):
+    with anyio.fail_after(max_wait):
         while True:
             try:
                 await describe_table(transport, table)
@@ -184,7 +188,10 @@ async def enable_ttl(transport: Transport, schema: Schema) -> None:
         raise InvalidInput(f"{schema.model.__name__} declares no TTL() field")
     current = await transport.call("DescribeTimeToLive", {"TableName": table}, table=table)
     ttl_desc = current.get("TimeToLiveDescription", {})
-    if ttl_desc.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and ttl_desc.get("AttributeName") == schema.ttl.attr:
+    if (
+        ttl_desc.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
+        and ttl_desc.get("AttributeName") == schema.ttl.attr
+    ):
         return
     await transport.call(
         "UpdateTimeToLive",

@@ -164,7 +164,9 @@ class Transport:
                 STATS.clients_closed += 1
 
     # ------------------------------------------------------------------ calls
-    async def call(self, operation: str, params: Mapping[str, Any], *, table: str | None = None) -> dict[str, Any]:
+    async def call(
+        self, operation: str, params: Mapping[str, Any], *, table: str | None = None
+    ) -> dict[str, Any]:
         """Send one operation; raises the library's typed errors, never botocore's."""
         deadline = current_deadline()
         if deadline is not None:
@@ -220,7 +222,9 @@ def map_error(
     if name in ("NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError", "NoRegionError"):
         who = f" for partner {label!r}" if label else ""
         return errors.CredentialsError(f"{operation}{who}: {exc}", code=name, partner=label)
-    if name.endswith(("ConnectionError", "ConnectTimeoutError", "ReadTimeoutError")) or isinstance(exc, OSError):
+    if name.endswith(("ConnectionError", "ConnectTimeoutError", "ReadTimeoutError")) or isinstance(
+        exc, OSError
+    ):
         return errors.ServiceError(str(exc), code=name, operation=operation, table=table, partner=label)
     return exc
 

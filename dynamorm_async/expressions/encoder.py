@@ -28,7 +28,7 @@ def _freeze(av: Any) -> Any:
 class Encoder:
     """Allocates placeholders for one request; shared by all its expressions."""
 
-    __slots__ = ("names", "values", "_name_ph", "_value_ph")
+    __slots__ = ("_name_ph", "_value_ph", "names", "values")
 
     def __init__(self) -> None:
         self.names: dict[str, str] = {}

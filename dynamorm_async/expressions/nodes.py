@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import InvalidInput
 from ..marshal import GENERIC, Codec
@@ -263,7 +263,7 @@ class Arith:
         return f"{self.left.render(enc)} {self.op} {self.right.render(enc)}"
 
 
-Operand = Union[Path[Any], Value, Size, IfNotExists, ListAppend, Arith]
+Operand = Path[Any] | Value | Size | IfNotExists | ListAppend | Arith
 _OPERANDS = (Path, Value, Size, IfNotExists, ListAppend, Arith)
 
 

@@ -78,8 +78,16 @@ CASES: list[Case] = [
     ("lossy float", lambda m: m.put(Account(tenant="t", number=4, score=1e200)), InvalidValue),
     ("nan", lambda m: m.update(("t", 1), A.score.set(float("nan"))), InvalidValue),
     ("empty set in update", lambda m: m.update(("t", 1), A.tags.add(set())), InvalidValue),
-    ("unknown field in condition", lambda m: m.put(Account(tenant="t", number=5), condition=Other.attr.elsewhere == "x"), UnknownAttribute),
-    ("unknown field in update", lambda m: m.update(("t", 1), Other.attr.elsewhere.set("x")), UnknownAttribute),
+    (
+        "unknown field in condition",
+        lambda m: m.put(Account(tenant="t", number=5), condition=Other.attr.elsewhere == "x"),
+        UnknownAttribute,
+    ),
+    (
+        "unknown field in update",
+        lambda m: m.update(("t", 1), Other.attr.elsewhere.set("x")),
+        UnknownAttribute,
+    ),
     ("unknown field in projection", lambda m: m.get("t", 1, projection=["nope"]), UnknownAttribute),
     ("update touching the hash key", lambda m: m.update(("t", 1), A.tenant.set("u")), KeyUpdateError),
     ("update touching the range key", lambda m: m.update(("t", 1), A.number.add(1)), KeyUpdateError),
@@ -90,7 +98,11 @@ CASES: list[Case] = [
 
 @pytest.mark.parametrize(("case", "call", "error"), CASES, ids=[c[0] for c in CASES])
 async def test_rejected_before_sending(
-    accounts: Any, boto3_client: DynamoDBClient, case: str, call: Callable[[Any], Awaitable[Any]], error: type[DynamORMError]
+    accounts: Any,
+    boto3_client: DynamoDBClient,
+    case: str,
+    call: Callable[[Any], Awaitable[Any]],
+    error: type[DynamORMError],
 ) -> None:
     before = all_items(boto3_client)
     sent = STATS.calls
@@ -100,7 +112,9 @@ async def test_rejected_before_sending(
     assert all_items(boto3_client) == before
 
 
-async def test_version_mismatch_and_failed_condition_change_nothing(accounts: Any, boto3_client: DynamoDBClient) -> None:
+async def test_version_mismatch_and_failed_condition_change_nothing(
+    accounts: Any, boto3_client: DynamoDBClient
+) -> None:
     current = await accounts.get("t", 1)
     stale = current.model_copy(update={"version": current.version + 7, "label": "lost?"})
     before = all_items(boto3_client)
@@ -126,4 +140,4 @@ async def test_invalid_model_data_is_rejected_by_pydantic(accounts: Any) -> None
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError):
-        Account(tenant="t", number="not a number")  # type: ignore[arg-type]
+        Account(tenant="t", number="not a number")

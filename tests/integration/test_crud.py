@@ -162,13 +162,21 @@ async def test_update_with_condition_and_return_values(orders: Any) -> None:
         condition=Order.attr.status == Stage.NEW,
     )
     assert new is not None
-    assert (new.size, new.total, new.tags, new.status, new.meta) == (5, Decimal("2.5"), {"a", "b"}, Stage.PAID, {"k": "v"})
+    assert (new.size, new.total, new.tags, new.status, new.meta) == (
+        5,
+        Decimal("2.5"),
+        {"a", "b"},
+        Stage.PAID,
+        {"k": "v"},
+    )
     assert o.version == 2 and o.size == 5  # the instance is refreshed
     assert o.updated_at is not None and o.created_at is not None and o.updated_at > o.created_at
     with pytest.raises(ConditionCheckFailed) as info:
         await orders.update(o, Order.attr.size.add(1), condition=Order.attr.status == Stage.NEW)
     assert info.value.item.size == 5
-    old = await orders.update(("p", "u"), Order.attr.tags.delete({"a"}), Order.attr.name.remove(), return_values="ALL_OLD")
+    old = await orders.update(
+        ("p", "u"), Order.attr.tags.delete({"a"}), Order.attr.name.remove(), return_values="ALL_OLD"
+    )
     assert old is not None and old.tags == {"a", "b"}
     assert await orders.update(("p", "u"), Order.attr.size.set(0), return_values="NONE") is None
     got = await orders.get("p", "u")
@@ -209,7 +217,9 @@ async def test_ttl_from_seconds_and_datetime(orders: Any, boto3_client: DynamoDB
     assert (await orders.get("p", "t2")).expires == when
 
 
-async def test_conditions_with_reserved_words_and_hostile_values(orders: Any, boto3_client: DynamoDBClient) -> None:
+async def test_conditions_with_reserved_words_and_hostile_values(
+    orders: Any, boto3_client: DynamoDBClient
+) -> None:
     hostile = [":v0", "#n0", ") OR (1=1", "attribute_exists(pk)"]
     for i, text in enumerate(hostile):
         await orders.put(Order(partner_id="h", order_id=str(i), name=text, display=text))
@@ -218,7 +228,9 @@ async def test_conditions_with_reserved_words_and_hostile_values(orders: Any, bo
         assert stored is not None and stored["name"] == {"S": text} and stored["dn"] == {"S": text}
         await orders.update(("h", str(i)), Order.attr.size.set(i), condition=Order.attr.name == text)
         with pytest.raises(ConditionCheckFailed):
-            await orders.update(("h", str(i)), Order.attr.size.set(99), condition=Order.attr.name == text + "x")
+            await orders.update(
+                ("h", str(i)), Order.attr.size.set(99), condition=Order.attr.name == text + "x"
+            )
         assert (await orders.get("h", str(i))).size == i
 
 

@@ -35,7 +35,9 @@ class Event(
 
 async def test_create_describe_delete(db: DB, boto3_client: DynamoDBClient) -> None:
     events = db.manager(Event)
-    description = await events.create_table(billing="PROVISIONED", read_capacity=3, write_capacity=4, stream="NEW_IMAGE")
+    description = await events.create_table(
+        billing="PROVISIONED", read_capacity=3, write_capacity=4, stream="NEW_IMAGE"
+    )
     assert description["TableStatus"] == "ACTIVE"
     real = boto3_client.describe_table(TableName="tables_events")["Table"]
     assert real["KeySchema"] == [

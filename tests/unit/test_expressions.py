@@ -33,14 +33,32 @@ CONDITIONS: list[tuple[str, Condition, str, dict[str, str], dict[str, Any]]] = [
     ("le method", A.size.le(3), "#n0 <= :v0", {"#n0": "size"}, {":v0": {"N": "3"}}),
     ("gt method", A.size.gt(3), "#n0 > :v0", {"#n0": "size"}, {":v0": {"N": "3"}}),
     ("ge", A.size >= 3, "#n0 >= :v0", {"#n0": "size"}, {":v0": {"N": "3"}}),
-    ("between", A.size.between(1, 9), "#n0 BETWEEN :v0 AND :v1", {"#n0": "size"}, {":v0": {"N": "1"}, ":v1": {"N": "9"}}),
-    ("in", A.status.is_in("a", "b"), "#n0 IN (:v0, :v1)", {"#n0": "status"}, {":v0": {"S": "a"}, ":v1": {"S": "b"}}),
+    (
+        "between",
+        A.size.between(1, 9),
+        "#n0 BETWEEN :v0 AND :v1",
+        {"#n0": "size"},
+        {":v0": {"N": "1"}, ":v1": {"N": "9"}},
+    ),
+    (
+        "in",
+        A.status.is_in("a", "b"),
+        "#n0 IN (:v0, :v1)",
+        {"#n0": "status"},
+        {":v0": {"S": "a"}, ":v1": {"S": "b"}},
+    ),
     ("in iterable", A.status.is_in(["a"]), "#n0 IN (:v0)", {"#n0": "status"}, {":v0": {"S": "a"}}),
     ("begins_with", A.name.begins_with("ab"), "begins_with(#n0, :v0)", {"#n0": "name"}, {":v0": {"S": "ab"}}),
     ("contains", A.tags.contains("x"), "contains(#n0, :v0)", {"#n0": "tags"}, {":v0": {"S": "x"}}),
     ("exists", A.name.exists(), "attribute_exists(#n0)", {"#n0": "name"}, {}),
     ("not_exists", A.name.not_exists(), "attribute_not_exists(#n0)", {"#n0": "name"}, {}),
-    ("attribute_type", A.meta.attribute_type("M"), "attribute_type(#n0, :v0)", {"#n0": "meta"}, {":v0": {"S": "M"}}),
+    (
+        "attribute_type",
+        A.meta.attribute_type("M"),
+        "attribute_type(#n0, :v0)",
+        {"#n0": "meta"},
+        {":v0": {"S": "M"}},
+    ),
     ("size", A.items.size() > 2, "size(#n0) > :v0", {"#n0": "items"}, {":v0": {"N": "2"}}),
     (
         "nested path",
@@ -80,7 +98,9 @@ CONDITIONS: list[tuple[str, Condition, str, dict[str, str], dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize(("case", "cond", "text", "names", "values"), CONDITIONS, ids=[c[0] for c in CONDITIONS])
+@pytest.mark.parametrize(
+    ("case", "cond", "text", "names", "values"), CONDITIONS, ids=[c[0] for c in CONDITIONS]
+)
 def test_condition_compiles(
     case: str, cond: Condition, text: str, names: dict[str, str], values: dict[str, Any]
 ) -> None:
@@ -130,7 +150,13 @@ UPDATES: list[tuple[str, Update, str, dict[str, str], dict[str, Any]]] = [
     ("add number", Update((A.size.add(5),)), "ADD #n0 :v0", {"#n0": "size"}, {":v0": {"N": "5"}}),
     ("add set", Update((A.tags.add({"a"}),)), "ADD #n0 :v0", {"#n0": "tags"}, {":v0": {"SS": ["a"]}}),
     ("remove", Update((A.name.remove(),)), "REMOVE #n0", {"#n0": "name"}, {}),
-    ("delete from set", Update((A.tags.delete({"a"}),)), "DELETE #n0 :v0", {"#n0": "tags"}, {":v0": {"SS": ["a"]}}),
+    (
+        "delete from set",
+        Update((A.tags.delete({"a"}),)),
+        "DELETE #n0 :v0",
+        {"#n0": "tags"},
+        {":v0": {"SS": ["a"]}},
+    ),
     (
         "several clauses combined with &",
         A.status.set("x") & A.size.add(1) & A.name.remove() & A.meta["k"].set(2),
@@ -166,11 +192,11 @@ def test_expressions_are_immutable_values() -> None:
 
 
 def test_condition_has_no_truth_value() -> None:
+    cond = A.status == "x"
     with pytest.raises(TypeError, match="no truth value"):
-        if A.status == "x":
-            pass
+        bool(cond)
     with pytest.raises(TypeError):
-        _ = (A.status == "x") and (A.size > 1)
+        _ = cond and (A.size > 1)
 
 
 def test_double_negation_and_flattening() -> None:

@@ -70,12 +70,21 @@ def test_schema_compiles_keys_indexes_and_roles() -> None:
     s = schema_of(Thing)
     assert s.table == "things"
     assert s.hash_key is not None and s.hash_key.attr == "owner"
-    assert s.range_key is not None and (s.range_key.name, s.range_key.attr, s.range_key.codec.kind) == ("thing_id", "id", "S")
+    assert s.range_key is not None and (s.range_key.name, s.range_key.attr, s.range_key.codec.kind) == (
+        "thing_id",
+        "id",
+        "S",
+    )
     assert s.version and s.version.name == "version"
     assert s.ttl and s.ttl.codec.kind == "N"
     assert s.by_attr["lb"].name == "label"
     gsi, lsi = s.indexes["by_color"], s.indexes["by_rank"]
-    assert (gsi.kind, gsi.hash.attr, gsi.range and gsi.range.attr, gsi.projection) == ("GSI", "color", "created_at", ("lb",))
+    assert (gsi.kind, gsi.hash.attr, gsi.range and gsi.range.attr, gsi.projection) == (
+        "GSI",
+        "color",
+        "created_at",
+        ("lb",),
+    )
     assert (lsi.kind, lsi.hash.attr, lsi.range and lsi.range.attr) == ("LSI", "owner", "rank")
 
 
@@ -99,7 +108,9 @@ def test_round_trip_through_an_item() -> None:
     assert item["color"] == {"S": "blue"}
     assert item["price"] == {"N": "12.3456789012345678901234567890"}
     assert item["ratio"] == {"N": "0.1"}
-    assert item["address"] == {"M": {"city": {"S": "Oslo"}, "lines": {"L": [{"S": "1"}]}, "zip": {"S": "0150"}}}
+    assert item["address"] == {
+        "M": {"city": {"S": "Oslo"}, "lines": {"L": [{"S": "1"}]}, "zip": {"S": "0150"}}
+    }
     assert item["expires"] == {"N": str(int(dt.datetime(2030, 1, 1, tzinfo=dt.UTC).timestamp()))}
     assert "created_at" not in item  # None is left out
     back = s.decode(item)
@@ -139,27 +150,62 @@ def _declare(**namespace: Any) -> Callable[[], type]:
     def build() -> type:
         table = namespace.pop("__table__", "t_table")
         indexes = namespace.pop("__indexes__", ())
-        return type(Model)("Bad", (Model,), {"__module__": __name__, **namespace}, table=table, indexes=indexes)
+        metaclass: Any = type(Model)
+        made: type = metaclass(
+            "Bad", (Model,), {"__module__": __name__, **namespace}, table=table, indexes=indexes
+        )
+        return made
 
     return build
 
 
-BAD_DECLARATIONS = {
+BAD_DECLARATIONS: dict[str, dict[str, Any]] = {
     "no hash key": {"__annotations__": {"a": str}},
     "two hash keys": {"__annotations__": {"a": Annotated[str, HashKey()], "b": Annotated[str, HashKey()]}},
     "optional key": {"__annotations__": {"a": Annotated[str | None, HashKey()]}},
     "list key": {"__annotations__": {"a": Annotated[list[str], HashKey()]}},
-    "version not int": {"__annotations__": {"a": Annotated[str, HashKey()], "v": Annotated[str, Version()]}, "v": ""},
-    "ttl not datetime": {"__annotations__": {"a": Annotated[str, HashKey()], "t": Annotated[str, TTL()]}, "t": ""},
-    "created_at not datetime": {"__annotations__": {"a": Annotated[str, HashKey()], "c": Annotated[int, CreatedAt()]}, "c": 0},
-    "duplicate attribute names": {"__annotations__": {"a": Annotated[str, HashKey()], "b": Annotated[str, Attribute("a")]}, "b": ""},
-    "index on unknown field": {"__annotations__": {"a": Annotated[str, HashKey()]}, "__indexes__": [GSI("idx", hash="zzz")]},
-    "index on a list field": {"__annotations__": {"a": Annotated[str, HashKey()], "l": list[str]}, "l": [], "__indexes__": [GSI("idx", hash="l")]},
-    "lsi without range key": {"__annotations__": {"a": Annotated[str, HashKey()], "r": int}, "r": 0, "__indexes__": [LSI("idx", range="r")]},
-    "duplicate index": {"__annotations__": {"a": Annotated[str, HashKey()], "r": str}, "r": "", "__indexes__": [GSI("idx", hash="r"), GSI("idx", hash="r")]},
+    "version not int": {
+        "__annotations__": {"a": Annotated[str, HashKey()], "v": Annotated[str, Version()]},
+        "v": "",
+    },
+    "ttl not datetime": {
+        "__annotations__": {"a": Annotated[str, HashKey()], "t": Annotated[str, TTL()]},
+        "t": "",
+    },
+    "created_at not datetime": {
+        "__annotations__": {"a": Annotated[str, HashKey()], "c": Annotated[int, CreatedAt()]},
+        "c": 0,
+    },
+    "duplicate attribute names": {
+        "__annotations__": {"a": Annotated[str, HashKey()], "b": Annotated[str, Attribute("a")]},
+        "b": "",
+    },
+    "index on unknown field": {
+        "__annotations__": {"a": Annotated[str, HashKey()]},
+        "__indexes__": [GSI("idx", hash="zzz")],
+    },
+    "index on a list field": {
+        "__annotations__": {"a": Annotated[str, HashKey()], "l": list[str]},
+        "l": [],
+        "__indexes__": [GSI("idx", hash="l")],
+    },
+    "lsi without range key": {
+        "__annotations__": {"a": Annotated[str, HashKey()], "r": int},
+        "r": 0,
+        "__indexes__": [LSI("idx", range="r")],
+    },
+    "duplicate index": {
+        "__annotations__": {"a": Annotated[str, HashKey()], "r": str},
+        "r": "",
+        "__indexes__": [GSI("idx", hash="r"), GSI("idx", hash="r")],
+    },
     "short table name": {"__annotations__": {"a": Annotated[str, HashKey()]}, "__table__": "t"},
     "keys without table": {"__annotations__": {"a": Annotated[str, HashKey()]}, "__table__": None},
-    "projection of unknown field": {"__annotations__": {"a": Annotated[str, HashKey()], "r": str}, "r": "", "__indexes__": [GSI("idx", hash="r", projection=["q"])]},
+    "projection of unknown field": {
+        "__annotations__": {"a": Annotated[str, HashKey()], "r": str},
+        "r": "",
+        "__indexes__": [GSI("idx", hash="r", projection=["q"])],
+    },
 }
 
 
