@@ -80,12 +80,11 @@ def _checked(value: object, raw: int | str | Decimal) -> str:
 
 def _number(value: int | Decimal | float) -> str:
     """Format a number as DynamoDB's N string, refusing any loss of precision."""
-    t = type(value)
-    if t is int:
-        if _NEG_INT_FAST_LIMIT < value < _INT_FAST_LIMIT:  # type: ignore[operator]
+    if type(value) is int:
+        if _NEG_INT_FAST_LIMIT < value < _INT_FAST_LIMIT:
             return str(value)
-        return _checked(value, value)  # type: ignore[arg-type]
-    if t is float:
+        return _checked(value, value)
+    if type(value) is float:
         # repr() is the shortest string that reads back as the same float ("inf"/"nan" are refused).
         return _checked(value, repr(value))
     if isinstance(value, bool):
@@ -115,7 +114,7 @@ def _ser_none(v: None) -> AttributeValue:
 
 
 def _ser_int(v: int) -> AttributeValue:
-    if _NEG_INT_FAST_LIMIT < v < _INT_FAST_LIMIT and type(v) is int:
+    if type(v) is int and _NEG_INT_FAST_LIMIT < v < _INT_FAST_LIMIT:
         return {"N": str(v)}
     return {"N": _number(v)}
 
@@ -152,8 +151,7 @@ def _ser_set(v: AbstractSet[Any]) -> AttributeValue:
         raise InvalidValue("DynamoDB cannot store an empty set; use None (or omit the attribute) instead")
     # Fast paths: a set of exactly str, or exactly int. Both iterate ``v`` in its own order, as
     # boto3 does, so the output lists come out in the same order.
-    for first in v:
-        break
+    first = next(iter(v))
     if type(first) is str:
         for x in v:
             if type(x) is not str:
@@ -169,7 +167,9 @@ def _ser_set(v: AbstractSet[Any]) -> AttributeValue:
     values = [x.value if isinstance(x, enum.Enum) else x for x in v]
     kinds = {_set_kind(x) for x in values}
     if len(kinds) != 1:
-        raise InvalidValue(f"a set must hold one kind of value (strings, numbers or bytes), got {sorted(kinds)}")
+        raise InvalidValue(
+            f"a set must hold one kind of value (strings, numbers or bytes), got {sorted(kinds)}"
+        )
     kind = kinds.pop()
     if kind == "NS":
         return {"NS": [_number(x) for x in values]}
@@ -401,7 +401,7 @@ def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
 class Codec:
     """How one field turns into an AttributeValue and back; chosen once per field."""
 
-    __slots__ = ("encode", "decode", "kind")
+    __slots__ = ("decode", "encode", "kind")
 
     def __init__(
         self,
