@@ -6,12 +6,14 @@ botocore and aiohttp load when the first client is made.
 
 from __future__ import annotations
 
+from .batch import BatchGetResult, BatchWriteResult
 from .db import DB
 from .errors import (
     AssumeRoleError,
     CancellationReason,
     ConditionCheckFailed,
     CredentialsError,
+    DuplicateKey,
     DynamORMError,
     InvalidCursor,
     InvalidInput,
@@ -29,6 +31,7 @@ from .errors import (
     TableInUse,
     TableNotFound,
     Throttled,
+    TransactionCanceled,
     UnknownAttribute,
     UnknownPartner,
     ValidationError,
@@ -36,7 +39,10 @@ from .errors import (
 from .expressions import Condition, Path, Update
 from .manager import Manager
 from .model import Model
+from .query import Page, ParallelScan, Query, Scan
+from .retry import Backoff
 from .schema import GSI, LSI, TTL, Attribute, CreatedAt, HashKey, RangeKey, UpdatedAt, Version
+from .transactions import TransactWrite
 from .transport import TransportConfig
 
 __version__ = "0.1.0"
@@ -48,11 +54,15 @@ __all__ = [
     "TTL",
     "AssumeRoleError",
     "Attribute",
+    "Backoff",
+    "BatchGetResult",
+    "BatchWriteResult",
     "CancellationReason",
     "Condition",
     "ConditionCheckFailed",
     "CreatedAt",
     "CredentialsError",
+    "DuplicateKey",
     "DynamORMError",
     "HashKey",
     "InvalidCursor",
@@ -67,14 +77,20 @@ __all__ = [
     "Model",
     "ModelError",
     "ModelValidationError",
+    "Page",
+    "ParallelScan",
     "PartialFailure",
     "Path",
+    "Query",
     "RangeKey",
+    "Scan",
     "ServiceError",
     "TableAlreadyExists",
     "TableInUse",
     "TableNotFound",
     "Throttled",
+    "TransactWrite",
+    "TransactionCanceled",
     "TransportConfig",
     "UnknownAttribute",
     "UnknownPartner",
@@ -84,3 +100,19 @@ __all__ = [
     "Version",
     "__version__",
 ]
+
+
+#: Names imported on first access (module ``__getattr__``), so ``import dynamorm_async`` stays cheap.
+_LAZY = {
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

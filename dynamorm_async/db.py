@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .manager import Manager
 from .model import Model
 from .schema import schema_of
 from .transport import Transport, TransportConfig
+
+if TYPE_CHECKING:
+    from .transactions import TransactWrite
 
 M = TypeVar("M", bound=Model)
 
@@ -18,6 +22,8 @@ class DB:
     ``session`` may be an aiobotocore ``AioSession`` or an ``aioboto3.Session``; transport
     options (``max_pool_connections``, ``connect_timeout``, ``read_timeout``, ``retry_mode``,
     ``max_attempts``) go to :class:`~dynamorm_async.transport.TransportConfig`.
+    ``cursor_secret`` (16+ bytes, or a list to rotate keys) signs every query/scan cursor the
+    managers hand out and makes them refuse unsigned or altered ones (:mod:`dynamorm_async.cursor`).
     """
 
     def __init__(
@@ -29,6 +35,7 @@ class DB:
         credentials: Any = None,
         config: TransportConfig | None = None,
         transport: Transport | None = None,
+        cursor_secret: str | bytes | Sequence[str | bytes] | None = None,
         **transport_options: Any,
     ) -> None:
         if transport is None:
@@ -39,12 +46,17 @@ class DB:
             transport = Transport(config, session=session, credentials=credentials)
         self.transport = transport
         self._managers: dict[type[Model], Manager[Any]] = {}
+        from .cursor import signing_keys
+
+        #: Keys that sign and verify every manager's pagination cursors (empty: unsigned cursors).
+        self.cursor_secret = signing_keys(cursor_secret)
 
     def manager(self, model: type[M]) -> Manager[M]:
         """The async manager for ``model`` (one per model per DB, made on first request)."""
         found = self._managers.get(model)
         if found is None:
             found = self._managers[model] = Manager(model, self.transport)
+            found.cursor_secret = self.cursor_secret
         return found
 
     def register(self, *models: type[Model]) -> None:
@@ -52,6 +64,24 @@ class DB:
         for model in models:
             schema_of(model).require_table()
             self.manager(model)
+
+    def transact_write(self, *, token: str | None = None) -> TransactWrite:
+        """A new write transaction (see :mod:`dynamorm_async.transactions`); ``async with`` commits it.
+
+        ``token`` is the idempotency token (a fresh UUID by default), reused by every commit.
+        """
+        from .transactions import TransactWrite
+
+        return TransactWrite(self, token=token)
+
+    async def transact_get(self, gets: Sequence[Model | tuple[type[Model], Any]]) -> list[Any]:
+        """Read up to 100 items (instances or ``(ModelClass, key)`` pairs) as one consistent snapshot.
+
+        Returns one model per request, in order, or ``None`` where no item exists.
+        """
+        from .transactions import transact_get
+
+        return await transact_get(self, gets)
 
     async def connect(self) -> None:
         """Create the client now instead of on the first call."""

@@ -8,6 +8,7 @@ TTL are applied here, so callers cannot forget them.
 from __future__ import annotations
 
 import datetime as _dt
+import typing
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
@@ -16,7 +17,11 @@ from .expressions import Action, Condition, Encoder, Path, Update
 from .schema import Schema, schema_of
 
 if TYPE_CHECKING:
+    from .batch import BatchGetResult, BatchWriteResult, Concurrency
+    from .cursor import CursorSecret
     from .model import Model
+    from .query import Query, Scan
+    from .retry import Backoff
     from .transport import Transport
 
 M = TypeVar("M", bound="Model")
@@ -52,7 +57,8 @@ class Manager(Generic[M]):
         for p in paths:
             head = p.elements[0] if p.elements else None
             if not isinstance(head, str) or head not in by_attr:
-                raise UnknownAttribute(f"{what} names {p.name!r}, which {self.model.__name__} does not declare")
+                model = self.model.__name__
+                raise UnknownAttribute(f"{what} names {p.name!r}, which {model} does not declare")
 
     def _condition(self, enc: Encoder, *conditions: Condition | None) -> dict[str, Any]:
         present = [c for c in conditions if c is not None]
@@ -80,10 +86,68 @@ class Manager(Generic[M]):
         if v is None:
             return None, None
         current = getattr(obj, v.name)
-        path = Path((v.attr,), v.codec)
+        path: Path[int] = Path((v.attr,), v.codec)
         if not current:
             return path.not_exists(), 1
         return path == current, current + 1
+
+    def _stage_put(
+        self, obj: M, *, ttl: _dt.timedelta | float | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any], Condition | None]:
+        """Prepare a whole-item write of ``obj`` (shared by put, batch and transactions).
+
+        Returns the encoded, size-checked item; the field values to set on ``obj`` once the
+        write is accepted (timestamps, next version, TTL); and the version condition, if any.
+        """
+        schema = self.schema
+        now = _now()
+        changes: dict[str, Any] = {}
+        if schema.updated_at is not None:
+            changes[schema.updated_at.name] = now
+        if schema.created_at is not None and getattr(obj, schema.created_at.name) is None:
+            changes[schema.created_at.name] = now
+        if ttl is not None:
+            if schema.ttl is None:
+                raise InvalidInput(f"{self.model.__name__} declares no TTL() field")
+            delta = ttl if isinstance(ttl, _dt.timedelta) else _dt.timedelta(seconds=ttl)
+            changes[schema.ttl.name] = now + delta
+        version_cond, new_version = self._version_condition(obj)
+        if new_version is not None and schema.version is not None:
+            changes[schema.version.name] = new_version
+        staged = obj.model_copy(update=changes) if changes else obj
+        return schema.encode_checked(staged), changes, version_cond
+
+    def _stage_update(
+        self, key: KeyArg, actions: Sequence[Action | Update]
+    ) -> tuple[Update, Condition | None]:
+        """Prepare an update of ``key`` (shared by update and transactions).
+
+        Returns the caller's actions, checked, plus the version increment and ``updated_at``;
+        and the version condition when ``key`` is a model instance.
+        """
+        flat: list[Action] = []
+        for a in actions:
+            flat.extend(a.actions if isinstance(a, Update) else (a,))
+        if not flat:
+            raise InvalidInput("update() needs at least one action, e.g. Model.attr.total.add(1)")
+        schema = self.schema
+        self._check_paths((a.path for a in flat), "the update")
+        for a in flat:
+            if a.path.elements[0] in schema.key_attrs:
+                raise KeyUpdateError(f"{self.model.__name__}: cannot update key attribute {a.path.name!r}")
+        version_cond: Condition | None = None
+        v = schema.version
+        if v is not None and not any(a.path.elements[0] == v.attr for a in flat):
+            vpath: Path[Any] = Path((v.attr,), v.codec)
+            if isinstance(key, self.model):
+                version_cond, new_version = self._version_condition(key)
+                flat.append(vpath.set(new_version))
+            else:
+                flat.append(vpath.set(vpath.if_not_exists(0) + 1))
+        if schema.updated_at is not None:
+            u = schema.updated_at
+            flat.append(Path((u.attr,), u.codec).set(_now()))
+        return Update(tuple(flat)), version_cond
 
     def decode(self, item: dict[str, Any] | None, *, partial: bool = False) -> M:
         """A model from a raw item; ``partial`` (projections) skips validation of absent fields."""
@@ -91,7 +155,7 @@ class Manager(Generic[M]):
             raise ItemNotFound(f"no {self.model.__name__} item", table=self.table, key={})
         if partial:
             data = {f.name: f.codec.decode(item[f.attr]) for f in self.schema.fields if f.attr in item}
-            return self.model.model_construct(**data)
+            return typing.cast(M, self.model.model_construct(**data))
         result: M = self.schema.decode(item)
         return result
 
@@ -169,22 +233,7 @@ class Manager(Generic[M]):
         place only once DynamoDB has accepted the write, and returned.
         """
         schema = self.schema
-        now = _now()
-        changes: dict[str, Any] = {}
-        if schema.updated_at is not None:
-            changes[schema.updated_at.name] = now
-        if schema.created_at is not None and getattr(obj, schema.created_at.name) is None:
-            changes[schema.created_at.name] = now
-        if ttl is not None:
-            if schema.ttl is None:
-                raise InvalidInput(f"{self.model.__name__} declares no TTL() field")
-            delta = ttl if isinstance(ttl, _dt.timedelta) else _dt.timedelta(seconds=ttl)
-            changes[schema.ttl.name] = now + delta
-        version_cond, new_version = self._version_condition(obj)
-        if new_version is not None and schema.version is not None:
-            changes[schema.version.name] = new_version
-        staged = obj.model_copy(update=changes) if changes else obj
-        item = schema.encode_checked(staged)
+        item, changes, version_cond = self._stage_put(obj, ttl=ttl)
 
         enc = Encoder()
         insert_only = None
@@ -216,35 +265,14 @@ class Manager(Generic[M]):
         instance refreshed in place) or key values. Actions that touch a key attribute raise
         :class:`KeyUpdateError` before anything is sent.
         """
-        flat: list[Action] = []
-        for a in actions:
-            flat.extend(a.actions if isinstance(a, Update) else (a,))
-        if not flat:
-            raise InvalidInput("update() needs at least one action, e.g. Model.attr.total.add(1)")
-        schema = self.schema
-        self._check_paths((a.path for a in flat), "the update")
-        for a in flat:
-            if a.path.elements[0] in schema.key_attrs:
-                raise KeyUpdateError(f"{self.model.__name__}: cannot update key attribute {a.path.name!r}")
         obj = key if isinstance(key, self.model) else None
-        version_cond: Condition | None = None
-        v = schema.version
-        if v is not None and not any(a.path.elements[0] == v.attr for a in flat):
-            vpath = Path((v.attr,), v.codec)
-            if obj is not None:
-                version_cond, new_version = self._version_condition(obj)
-                flat.append(vpath.set(new_version))
-            else:
-                flat.append(vpath.set(vpath.if_not_exists(0) + 1))
-        if schema.updated_at is not None:
-            u = schema.updated_at
-            flat.append(Path((u.attr,), u.codec).set(_now()))
+        update, version_cond = self._stage_update(key, actions)
 
         enc = Encoder()
         params: dict[str, Any] = {
             "TableName": self.table,
             "Key": self._key(key),
-            "UpdateExpression": enc.update(Update(tuple(flat))),
+            "UpdateExpression": enc.update(update),
             "ReturnValues": return_values,
         }
         params.update(self._condition(enc, version_cond, condition))
@@ -272,7 +300,7 @@ class Manager(Generic[M]):
         condition: Condition | None = None,
         return_old: bool = False,
     ) -> M | None:
-        """Delete one item; with a model instance its version is checked. ``return_old`` returns what was deleted."""
+        """Delete one item; a model instance has its version checked. ``return_old`` returns the old item."""
         version_cond = None
         if isinstance(key, self.model) and self.schema.version is not None:
             version_cond, _ = self._version_condition(key)
@@ -321,6 +349,128 @@ class Manager(Generic[M]):
         from .tables import enable_ttl
 
         await enable_ttl(self.transport, self.schema)
+
+    # ---- batch
+    @typing.overload
+    async def batch_get(
+        self,
+        keys: Iterable[KeyArg],
+        *,
+        consistent: bool = ...,
+        projection: Sequence[Path[Any] | str] | None = ...,
+        on_unprocessed: Literal["raise"] = ...,
+        concurrency: Concurrency = ...,
+        backoff: Backoff | None = ...,
+    ) -> list[M]: ...
+
+    @typing.overload
+    async def batch_get(
+        self,
+        keys: Iterable[KeyArg],
+        *,
+        consistent: bool = ...,
+        projection: Sequence[Path[Any] | str] | None = ...,
+        on_unprocessed: Literal["return"],
+        concurrency: Concurrency = ...,
+        backoff: Backoff | None = ...,
+    ) -> BatchGetResult[M]: ...
+
+    async def batch_get(
+        self,
+        keys: Iterable[KeyArg],
+        *,
+        consistent: bool = False,
+        projection: Sequence[Path[Any] | str] | None = None,
+        on_unprocessed: Literal["raise", "return"] = "raise",
+        concurrency: Concurrency = 8,
+        backoff: Backoff | None = None,
+    ) -> list[M] | BatchGetResult[M]:
+        """Read any number of items by key (instances, hash values or (hash, range) tuples).
+
+        Keys are deduplicated and sent 100 per BatchGetItem, ``concurrency`` requests at a time
+        (an int, or an ``anyio.CapacityLimiter`` shared with other calls). Items come back in
+        the order of the requested keys; keys with no item are left out. Unprocessed keys are
+        retried with ``backoff`` (attempts, full jitter) until the active deadline; what is left
+        then raises :class:`PartialFailure` (``unprocessed``: the keys as passed, ``done``: the
+        items read), or, with ``on_unprocessed="return"``, comes back as a
+        :class:`~dynamorm_async.batch.BatchGetResult` with ``.items`` and ``.unprocessed``.
+        """
+        from .batch import batch_get
+
+        result = await batch_get(
+            self,
+            keys,
+            consistent=consistent,
+            projection=projection,
+            on_unprocessed=on_unprocessed,
+            concurrency=concurrency,
+            backoff=backoff,
+        )
+        return result if on_unprocessed == "return" else result.items
+
+    async def batch_write(
+        self,
+        *,
+        put: Iterable[M] = (),
+        delete: Iterable[KeyArg] = (),
+        on_unprocessed: Literal["raise", "return"] = "raise",
+        concurrency: Concurrency = 8,
+        backoff: Backoff | None = None,
+    ) -> BatchWriteResult[M]:
+        """Put and delete any number of items, 25 per BatchWriteItem, ``concurrency`` requests at a time.
+
+        Everything is encoded and size-checked first; a key named twice raises
+        :class:`DuplicateKey` before anything is sent. Timestamps are set as :meth:`put` sets
+        them. A batch write cannot be conditional (a DynamoDB limit): a declared version is
+        incremented but not checked; use :meth:`put` or a transaction when the check matters.
+        Unprocessed writes are retried like :meth:`batch_get`'s keys; what is left raises
+        :class:`PartialFailure` or, with ``on_unprocessed="return"``, is listed in the
+        :class:`~dynamorm_async.batch.BatchWriteResult`. Written instances are updated in place.
+        """
+        from .batch import batch_write
+
+        return await batch_write(
+            self,
+            put=put,
+            delete=delete,
+            on_unprocessed=on_unprocessed,
+            concurrency=concurrency,
+            backoff=backoff,
+        )
+
+    # ---- query and scan
+    def query(self, key_condition: Condition) -> Query[M]:
+        """An immutable query on ``key_condition`` (e.g. ``Order.attr.partner_id == "p1"``).
+
+        The table or the one index whose keys fit the condition is read; see
+        :class:`~dynamorm_async.query.Query` for filters, projections, limits and cursors.
+        """
+        from .query import Query
+
+        return Query(manager=self, key_condition=key_condition)
+
+    def scan(self) -> Scan[M]:
+        """An immutable scan of the whole table; see :class:`~dynamorm_async.query.Scan`."""
+        from .query import Scan
+
+        return Scan(manager=self)
+
+    _cursor_keys: tuple[bytes, ...] = ()
+
+    @property
+    def cursor_secret(self) -> tuple[bytes, ...]:
+        """The keys that sign and verify this manager's pagination cursors (empty: unsigned).
+
+        Set once (``DB(cursor_secret=...)`` does it for every manager) with a key of 16+ bytes,
+        or a list of keys to rotate them: the first signs, any verifies.
+        """
+        return self._cursor_keys
+
+    @cursor_secret.setter
+    def cursor_secret(self, secret: CursorSecret | None) -> None:
+        from .cursor import signing_keys
+
+        self._cursor_keys = signing_keys(secret)
 
 
 __all__ = ["Manager"]

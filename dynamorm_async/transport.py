@@ -14,8 +14,10 @@ Only this module imports aiobotocore and botocore, and only when the first clien
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import datetime
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +41,7 @@ class TransportConfig:
     connect_timeout: float = 3.0
     read_timeout: float = 10.0
     retry_mode: str = "standard"
+    #: Total tries per call, the first included (botocore's standard mode default is 3).
     max_attempts: int = 3
     tcp_keepalive: bool = True
 
@@ -58,6 +61,13 @@ STATS = TransportStats()
 
 #: Hooks called with (operation, params, label) before each call: X-Ray annotations, logging.
 CallHook = Callable[[str, Mapping[str, Any], str | None], None]
+
+#: Calls in flight, watched by a deadline scope (``aws_lambda.with_lambda_timeout``) that sets a
+#: list here: each call adds "Operation on 'table'" while it runs and removes it when it returns or
+#: fails, so the entries left after a cancellation name exactly the calls the scope cut off.
+IN_FLIGHT: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "dynamorm_in_flight", default=None
+)
 
 
 class Transport:
@@ -122,7 +132,8 @@ class Transport:
             max_pool_connections=cfg.max_pool_connections,
             connect_timeout=cfg.connect_timeout,
             read_timeout=cfg.read_timeout,
-            retries={"mode": cfg.retry_mode, "max_attempts": cfg.max_attempts},
+            # botocore's "max_attempts" counts retries; "total_max_attempts" counts tries, as ours does.
+            retries={"mode": cfg.retry_mode, "total_max_attempts": cfg.max_attempts},
             tcp_keepalive=cfg.tcp_keepalive,
         )
         kwargs: dict[str, Any] = {"config": aio_config}
@@ -171,15 +182,28 @@ class Transport:
         deadline = current_deadline()
         if deadline is not None:
             deadline.check(operation)
-        client = await self.client()
-        for hook in self.hooks:
-            hook(operation, params, self.label)
-        STATS.calls += 1
-        STATS.by_operation[operation] = STATS.by_operation.get(operation, 0) + 1
+        watch = IN_FLIGHT.get()
+        what = operation if table is None else f"{operation} on {table!r}"
+        if watch is not None:
+            watch.append(what)  # left in place if the await below is cancelled
         try:
-            result: dict[str, Any] = await getattr(client, _method_name(operation))(**params)
-        except Exception as exc:
-            raise map_error(exc, operation=operation, table=table, label=self.label) from exc
+            client = await self.client()
+            for hook in self.hooks:
+                hook(operation, params, self.label)
+            STATS.calls += 1
+            STATS.by_operation[operation] = STATS.by_operation.get(operation, 0) + 1
+            try:
+                result: dict[str, Any] = await getattr(client, _method_name(operation))(**params)
+            except errors.DynamORMError:
+                raise  # already ours (e.g. a credential refresh that failed while signing): keep its cause
+            except Exception as exc:
+                raise map_error(exc, operation=operation, table=table, label=self.label) from exc
+        except Exception:
+            if watch is not None:
+                watch.remove(what)
+            raise
+        if watch is not None:
+            watch.remove(what)
         return result
 
 
@@ -270,4 +294,66 @@ def _map_client_error(
     return errors.ServiceError(message, **common)
 
 
-__all__ = ["STATS", "CallHook", "Transport", "TransportConfig", "TransportStats", "map_error"]
+# --------------------------------------------------------------------------- sessions and credentials
+# For dynamorm_async.accounts: the aiobotocore objects a partner account needs, made here so that
+# no other module imports aiobotocore.
+
+
+def new_session(*, share_loader_with: Any = None) -> Any:
+    """A fresh aiobotocore session (the default credential chain unless a transport sets credentials).
+
+    :class:`Transport` sets its ``credentials`` on the session it is given, so every account needs a
+    session of its own. ``share_loader_with`` (another session) shares that session's service-model
+    loader, so the second account's client does not parse the same service model again.
+    """
+    from aiobotocore.session import AioSession
+
+    session = AioSession()
+    if share_loader_with is not None:
+        session.register_component("data_loader", share_loader_with.get_component("data_loader"))
+    return session
+
+
+def refreshable_credentials(
+    refresh: Callable[[], Awaitable[Mapping[str, Any]]],
+    *,
+    advisory_seconds: int,
+    mandatory_seconds: int,
+    clock: Callable[[], datetime.datetime],
+    method: str = "assume-role",
+) -> Any:
+    """aiobotocore refreshable credentials, fetched by ``refresh`` on first use and before expiry.
+
+    ``refresh`` returns ``access_key``, ``secret_key``, ``token``, ``expiry_time`` (ISO 8601) and
+    optionally ``account_id``. aiobotocore's own lock makes refreshes single-flight: within
+    ``advisory_seconds`` of expiry one caller refreshes while the others keep signing with the
+    still valid credentials (a failed refresh is logged and retried later); within
+    ``mandatory_seconds``, and on first use, every caller waits for the one refresh and its error
+    propagates. ``clock`` is the time source those windows are measured on.
+    """
+    from aiobotocore.credentials import AioRefreshableCredentials
+
+    return AioRefreshableCredentials(
+        access_key="",
+        secret_key="",
+        token="",
+        expiry_time=datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC),  # expired: fetch on first use
+        refresh_using=refresh,
+        method=method,
+        time_fetcher=clock,
+        advisory_timeout=advisory_seconds,
+        mandatory_timeout=mandatory_seconds,
+    )
+
+
+__all__ = [
+    "IN_FLIGHT",
+    "STATS",
+    "CallHook",
+    "Transport",
+    "TransportConfig",
+    "TransportStats",
+    "map_error",
+    "new_session",
+    "refreshable_credentials",
+]

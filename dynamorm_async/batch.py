@@ -1,0 +1,346 @@
+"""Batch reads and writes: any number of keys or items, in DynamoDB-sized requests, run concurrently.
+
+:func:`batch_get` sends BatchGetItem requests of up to 100 keys and :func:`batch_write`
+BatchWriteItem requests of up to 25 puts and deletes, at most ``concurrency`` requests at a time
+(an anyio :class:`~anyio.CapacityLimiter`, which may be shared between calls to bound them
+together). What DynamoDB leaves unprocessed (``UnprocessedKeys``/``UnprocessedItems``, returned
+when a partition is throttled or a response would pass 16 MB) is resent by
+:func:`dynamorm_async.retry.drain`: exponential backoff with full jitter, bounded by a number of
+attempts and by the active deadline. A request whose own botocore retries ran out on a transient
+error (throttle, 5xx, dropped connection) counts as wholly unprocessed and is retried the same way.
+
+Whatever is still unprocessed at the end is never dropped: it is raised as
+:class:`~dynamorm_async.errors.PartialFailure` (``unprocessed`` lists exactly those keys or
+writes, ``done`` what succeeded), or returned when the caller passes ``on_unprocessed="return"``.
+A non-transient error (validation, missing table, credentials) means the request itself is wrong:
+it is raised as it is and the requests still running are cancelled. Puts and deletes are
+idempotent, so such a batch can simply be sent again once the cause is fixed.
+
+Managers expose these as :meth:`Manager.batch_get <dynamorm_async.manager.Manager.batch_get>` and
+:meth:`Manager.batch_write <dynamorm_async.manager.Manager.batch_write>`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
+
+from .errors import DuplicateKey, InvalidInput, PartialFailure
+from .expressions import Encoder, Path
+from .retry import DEFAULT_BACKOFF, Backoff, Outcome, StopReason, drain
+
+if TYPE_CHECKING:
+    import anyio
+
+    from .manager import Manager
+    from .model import Model
+
+M = TypeVar("M", bound="Model")
+T = TypeVar("T")
+
+#: DynamoDB's limits per request.
+MAX_GET_KEYS = 100
+MAX_WRITE_ITEMS = 25
+#: Requests in flight at once for one batch call, unless told otherwise.
+DEFAULT_CONCURRENCY = 8
+
+OnUnprocessed = Literal["raise", "return"]
+#: A number of concurrent requests, or an ``anyio.CapacityLimiter`` shared with other calls.
+Concurrency = Union[int, "anyio.CapacityLimiter"]
+
+_KeyId = tuple[tuple[str, str, Any], ...]
+_Send = Callable[[list[T]], Awaitable[list[T] | None]]
+
+
+@dataclass(slots=True)
+class BatchGetResult(Generic[M]):
+    """What :func:`batch_get` read (``items``, in the order of the requested keys) and what it could not.
+
+    ``unprocessed`` holds the keys exactly as they were passed in (first occurrence of each), so
+    they can be handed back to ``batch_get``; ``reason`` says why retrying stopped, if it did.
+    """
+
+    items: list[M]
+    unprocessed: list[Any] = field(default_factory=list)
+    reason: StopReason | None = None
+
+
+@dataclass(slots=True)
+class BatchWriteResult(Generic[M]):
+    """What :func:`batch_write` applied and what it could not, puts and deletes apart.
+
+    Items and keys are the objects passed in, in the order they were passed. Written model
+    instances have been updated in place (timestamps, version); unprocessed ones have not.
+    """
+
+    put: list[M] = field(default_factory=list)
+    deleted: list[Any] = field(default_factory=list)
+    unprocessed_puts: list[M] = field(default_factory=list)
+    unprocessed_deletes: list[Any] = field(default_factory=list)
+    reason: StopReason | None = None
+
+    @property
+    def unprocessed(self) -> list[Any]:
+        """Every write not applied: the unprocessed puts (model instances), then the deletes (keys)."""
+        return [*self.unprocessed_puts, *self.unprocessed_deletes]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def key_id(key: dict[str, Any]) -> _KeyId:
+    """A hashable identity of a key item; numbers compare by value (``1`` and ``1.0`` are one key)."""
+    out = []
+    for attr in sorted(key):
+        ((tag, raw),) = key[attr].items()
+        value = Decimal(raw) if tag == "N" else bytes(raw) if tag == "B" else raw
+        out.append((attr, tag, value))
+    return tuple(out)
+
+
+def _chunks(seq: Sequence[T], size: int) -> list[list[T]]:
+    return [list(seq[i : i + size]) for i in range(0, len(seq), size)]
+
+
+def _limiter(concurrency: Concurrency) -> anyio.CapacityLimiter:
+    import anyio
+
+    if isinstance(concurrency, anyio.CapacityLimiter):
+        return concurrency
+    if concurrency < 1:
+        raise InvalidInput("concurrency must be at least 1")
+    return anyio.CapacityLimiter(concurrency)
+
+
+class _Runner(Generic[T]):
+    """Runs one :func:`drain` per chunk in a task group; collects leftovers, the stop reason and errors.
+
+    A non-transient error in one chunk cancels the others and is re-raised as it is (not
+    wrapped in an exception group) once the task group has finished.
+    """
+
+    def __init__(self, backoff: Backoff) -> None:
+        self.backoff = backoff
+        self.left: list[T] = []
+        self.reason: StopReason | None = None
+        self.last_error: BaseException | None = None
+        self._failure: BaseException | None = None
+
+    async def run(self, send: _Send[T], chunks: list[list[T]]) -> None:
+        import anyio
+
+        async with anyio.create_task_group() as tg:
+            for chunk in chunks:
+                tg.start_soon(self._one, send, chunk, tg.cancel_scope)
+        if self._failure is not None:
+            raise self._failure
+
+    async def _one(self, send: _Send[T], chunk: list[T], scope: anyio.CancelScope) -> None:
+        try:
+            outcome: Outcome[list[T]] = await drain(send, chunk, self.backoff)
+        except Exception as exc:
+            if self._failure is None:
+                self._failure = exc
+            scope.cancel()
+            return
+        if outcome.left:
+            self.left.extend(outcome.left)
+            # "deadline" wins over "attempts": it is the reason the caller can act on.
+            if self.reason != "deadline":
+                self.reason = outcome.reason
+            if outcome.error is not None:
+                self.last_error = outcome.error
+
+
+# --------------------------------------------------------------------------- batch get
+
+
+async def batch_get(
+    manager: Manager[M],
+    keys: Iterable[Any],
+    *,
+    consistent: bool = False,
+    projection: Sequence[Path[Any] | str] | None = None,
+    on_unprocessed: OnUnprocessed = "raise",
+    concurrency: Concurrency = DEFAULT_CONCURRENCY,
+    backoff: Backoff | None = None,
+) -> BatchGetResult[M]:
+    """Read many items by key; see :meth:`dynamorm_async.manager.Manager.batch_get`.
+
+    Keys are deduplicated (DynamoDB refuses a request naming one key twice) and all are
+    validated before anything is sent.
+
+    :raises PartialFailure: keys were left unprocessed and ``on_unprocessed`` is ``"raise"``.
+    """
+    _check_mode(on_unprocessed)
+    table = manager.table
+    requested: dict[_KeyId, tuple[Any, dict[str, Any]]] = {}
+    for k in keys:
+        item = manager._key(k)
+        requested.setdefault(key_id(item), (k, item))
+    if not requested:
+        return BatchGetResult([])
+
+    enc = Encoder()
+    template: dict[str, Any] = {}
+    if consistent:
+        template["ConsistentRead"] = True
+    template.update(manager._projection(enc, projection))
+    template.update(enc.params())  # a projection has names only, never values
+    key_attrs = manager.schema.key_attrs
+    found: dict[_KeyId, dict[str, Any]] = {}
+    limiter = _limiter(concurrency)
+
+    async def send(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        async with limiter:
+            response = await manager.transport.call(
+                "BatchGetItem", {"RequestItems": {table: {**template, "Keys": chunk}}}, table=table
+            )
+        for raw in response.get("Responses", {}).get(table, ()):
+            found[key_id({a: raw[a] for a in key_attrs})] = raw
+        left: list[dict[str, Any]] = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        return left
+
+    runner: _Runner[dict[str, Any]] = _Runner(backoff or DEFAULT_BACKOFF)
+    await runner.run(send, _chunks([item for _, item in requested.values()], MAX_GET_KEYS))
+
+    partial = bool(projection)
+    items = [manager.decode(found[i], partial=partial) for i in requested if i in found]
+    leftover = {key_id(k) for k in runner.left}.difference(found)
+    result = BatchGetResult(items, [requested[i][0] for i in requested if i in leftover])
+    if not result.unprocessed:
+        return result
+    result.reason = runner.reason
+    if on_unprocessed == "return":
+        return result
+    n = len(result.unprocessed)
+    raise PartialFailure(
+        f"batch_get from {table!r}: {n} key{'s' if n != 1 else ''} still unprocessed when retrying "
+        f"stopped ({result.reason}); {len(items)} item(s) were read",
+        operation="BatchGetItem",
+        unprocessed=result.unprocessed,
+        done=result.items,
+        reason=result.reason,
+        result=result,
+    ) from runner.last_error
+
+
+# --------------------------------------------------------------------------- batch write
+
+
+async def batch_write(
+    manager: Manager[M],
+    *,
+    put: Iterable[M] = (),
+    delete: Iterable[Any] = (),
+    on_unprocessed: OnUnprocessed = "raise",
+    concurrency: Concurrency = DEFAULT_CONCURRENCY,
+    backoff: Backoff | None = None,
+) -> BatchWriteResult[M]:
+    """Put and delete many items; see :meth:`dynamorm_async.manager.Manager.batch_write`.
+
+    Everything is encoded, size-checked and checked for duplicate keys before anything is sent.
+
+    :raises DuplicateKey: one key is written twice (two puts, two deletes, or a put and a delete).
+    :raises ItemTooLarge: an item is over 400 KB.
+    :raises PartialFailure: writes were left unprocessed and ``on_unprocessed`` is ``"raise"``.
+    """
+    _check_mode(on_unprocessed)
+    table = manager.table
+    key_attrs = manager.schema.key_attrs
+    puts: list[tuple[_KeyId, M, dict[str, Any]]] = []
+    deletes: list[tuple[_KeyId, Any]] = []
+    requests: list[dict[str, Any]] = []
+    seen: dict[_KeyId, str] = {}
+
+    def claim(key: dict[str, Any], what: str) -> _KeyId:
+        ident = key_id(key)
+        if ident in seen:
+            raise DuplicateKey(
+                f"batch_write to {table!r} names the key {key!r} twice ({seen[ident]} and {what}); "
+                "DynamoDB refuses a batch that writes one item twice",
+                key=key,
+            )
+        seen[ident] = what
+        return ident
+
+    for obj in put:
+        if not isinstance(obj, manager.model):
+            name = manager.model.__name__
+            raise InvalidInput(f"batch_write(put=...) takes {name} instances, not {obj!r:.80}")
+        # A batch write cannot carry a condition: the version is incremented but not checked.
+        item, changes, _ = manager._stage_put(obj)
+        puts.append((claim({a: item[a] for a in key_attrs}, "a put"), obj, changes))
+        requests.append({"PutRequest": {"Item": item}})
+    for k in delete:
+        key = manager._key(k)
+        deletes.append((claim(key, "a delete"), k))
+        requests.append({"DeleteRequest": {"Key": key}})
+    if not requests:
+        return BatchWriteResult()
+
+    limiter = _limiter(concurrency)
+
+    async def send(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        async with limiter:
+            response = await manager.transport.call(
+                "BatchWriteItem", {"RequestItems": {table: chunk}}, table=table
+            )
+        left: list[dict[str, Any]] = response.get("UnprocessedItems", {}).get(table, [])
+        return left
+
+    runner: _Runner[dict[str, Any]] = _Runner(backoff or DEFAULT_BACKOFF)
+    await runner.run(send, _chunks(requests, MAX_WRITE_ITEMS))
+
+    leftover = set()
+    for r in runner.left:
+        if "PutRequest" in r:
+            leftover.add(key_id({a: r["PutRequest"]["Item"][a] for a in key_attrs}))
+        else:
+            leftover.add(key_id(r["DeleteRequest"]["Key"]))
+    result: BatchWriteResult[M] = BatchWriteResult()
+    for ident, obj, changes in puts:
+        if ident in leftover:
+            result.unprocessed_puts.append(obj)
+            continue
+        for name, value in changes.items():
+            setattr(obj, name, value)
+        result.put.append(obj)
+    for ident, k in deletes:
+        (result.unprocessed_deletes if ident in leftover else result.deleted).append(k)
+    if not leftover:
+        return result
+    result.reason = runner.reason
+    if on_unprocessed == "return":
+        return result
+    n = len(result.unprocessed)
+    raise PartialFailure(
+        f"batch_write to {table!r}: {n} write{'s' if n != 1 else ''} still unprocessed when retrying "
+        f"stopped ({result.reason}); {len(result.put) + len(result.deleted)} applied",
+        operation="BatchWriteItem",
+        unprocessed=result.unprocessed,
+        done=[*result.put, *result.deleted],
+        reason=result.reason,
+        result=result,
+    ) from runner.last_error
+
+
+def _check_mode(on_unprocessed: str) -> None:
+    if on_unprocessed not in ("raise", "return"):
+        raise InvalidInput(f"on_unprocessed must be 'raise' or 'return', not {on_unprocessed!r}")
+
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "MAX_GET_KEYS",
+    "MAX_WRITE_ITEMS",
+    "BatchGetResult",
+    "BatchWriteResult",
+    "Concurrency",
+    "OnUnprocessed",
+    "batch_get",
+    "batch_write",
+    "key_id",
+]
