@@ -6,7 +6,8 @@ botocore and aiohttp load when the first client is made.
 
 from __future__ import annotations
 
-from .batch import BatchGetResult, BatchWriteResult
+from typing import TYPE_CHECKING
+
 from .db import DB
 from .errors import (
     AssumeRoleError,
@@ -39,10 +40,7 @@ from .errors import (
 from .expressions import Condition, Path, Update
 from .manager import Manager
 from .model import Model
-from .query import Page, ParallelScan, Query, Scan
-from .retry import Backoff
 from .schema import GSI, LSI, TTL, Attribute, CreatedAt, HashKey, RangeKey, UpdatedAt, Version
-from .transactions import TransactWrite
 from .transport import TransportConfig
 
 __version__ = "0.1.0"
@@ -52,6 +50,7 @@ __all__ = [
     "GSI",
     "LSI",
     "TTL",
+    "AccountConfig",
     "AssumeRoleError",
     "Attribute",
     "Backoff",
@@ -72,11 +71,14 @@ __all__ = [
     "ItemNotFound",
     "ItemTooLarge",
     "KeyUpdateError",
+    "LambdaDB",
     "LambdaTimeoutError",
+    "LambdaTuning",
     "Manager",
     "Model",
     "ModelError",
     "ModelValidationError",
+    "MultiAccountDB",
     "Page",
     "ParallelScan",
     "PartialFailure",
@@ -98,12 +100,52 @@ __all__ = [
     "UpdatedAt",
     "ValidationError",
     "Version",
+    "current_partner",
+    "enable_xray_tracing",
+    "get_lambda_memory_mb",
+    "is_lambda_environment",
+    "optimize_for_memory",
+    "with_lambda_timeout",
     "__version__",
 ]
 
+if TYPE_CHECKING:
+    from .accounts import AccountConfig, MultiAccountDB, current_partner
+    from .aws_lambda import (
+        LambdaDB,
+        LambdaTuning,
+        enable_xray_tracing,
+        get_lambda_memory_mb,
+        is_lambda_environment,
+        optimize_for_memory,
+        with_lambda_timeout,
+    )
+    from .batch import BatchGetResult, BatchWriteResult
+    from .query import Page, ParallelScan, Query, Scan
+    from .retry import Backoff
+    from .transactions import TransactWrite
 
 #: Names imported on first access (module ``__getattr__``), so ``import dynamorm_async`` stays cheap.
 _LAZY = {
+    # Not needed by a first GetItem: loaded when named (cold start).
+    "BatchGetResult": ".batch",
+    "BatchWriteResult": ".batch",
+    "Page": ".query",
+    "ParallelScan": ".query",
+    "Query": ".query",
+    "Scan": ".query",
+    "Backoff": ".retry",
+    "TransactWrite": ".transactions",
+    "AccountConfig": ".accounts",
+    "MultiAccountDB": ".accounts",
+    "current_partner": ".accounts",
+    "LambdaDB": ".aws_lambda",
+    "LambdaTuning": ".aws_lambda",
+    "enable_xray_tracing": ".aws_lambda",
+    "get_lambda_memory_mb": ".aws_lambda",
+    "is_lambda_environment": ".aws_lambda",
+    "optimize_for_memory": ".aws_lambda",
+    "with_lambda_timeout": ".aws_lambda",
 }
 
 

@@ -141,6 +141,10 @@ class Transport:
             kwargs["region_name"] = cfg.region
         if cfg.endpoint_url:
             kwargs["endpoint_url"] = cfg.endpoint_url
+            if cfg.endpoint_url.lower().startswith("http://"):
+                # Plain HTTP (DynamoDB Local, tests) has no TLS to verify: without this, aiobotocore
+                # still loads a CA bundle into an SSL context on the first request (~20 ms).
+                kwargs["verify"] = False
         try:
             cm = session.create_client(self.service, **kwargs)
             client = await cm.__aenter__()
@@ -158,6 +162,10 @@ class Transport:
             from aiobotocore.session import AioSession
 
             session = AioSession()
+            # Cold start: a loader that sees only the services we call (see _service_loader).
+            loader = _service_loader((self.service, *MODEL_SERVICES))
+            if loader is not None:
+                session.register_component("data_loader", loader)
             self._session = session
         if self._credentials is not None:
             # aiobotocore resolves credentials through the session; a provided object wins.
@@ -294,6 +302,66 @@ def _map_client_error(
     return errors.ServiceError(message, **common)
 
 
+# --------------------------------------------------------------------------- service-model loader
+# Cold start: before loading a service model, botocore's loader lists every service folder it
+# ships (~400 of them) to check that the service exists, once per model type (service-2,
+# endpoint-rule-set-1). A loader whose search path holds only the services we call skips that
+# scan, about a third of client creation (bench/README.md has the measurement). Its search path
+# is a private folder of symlinks into botocore's own data (the top-level files and the folders
+# of the services), made once per machine or Lambda environment in the temporary folder. Only
+# public botocore API is used: ``Loader(extra_search_paths=..., include_default_search_paths=
+# False)`` registered as the session's ``data_loader``. Custom model paths, or a system without
+# symlinks, keep botocore's default loader.
+
+#: The services whose models this library's clients load (DynamoDB; STS for partner accounts).
+MODEL_SERVICES = ("dynamodb", "sts")
+
+_loaders: dict[tuple[str, ...], Any] = {}
+
+
+def _service_loader(services: tuple[str, ...]) -> Any:
+    """A botocore loader that sees only ``services`` (one per process), or ``None`` for the default."""
+    key = tuple(sorted(set(services)))
+    if key not in _loaders:
+        try:
+            _loaders[key] = _make_service_loader(key)
+        except Exception:  # never fatal: botocore's default loader is always right, only slower
+            _loaders[key] = None
+    return _loaders[key]
+
+
+def _make_service_loader(services: tuple[str, ...]) -> Any:
+    import hashlib
+    import os
+    import shutil
+    import stat
+    import tempfile
+
+    import botocore
+    from botocore.loaders import Loader
+
+    if os.environ.get("AWS_DATA_PATH") or os.path.isdir(os.path.expanduser("~/.aws/models")):
+        return None  # the user's own service models must stay visible
+    data = os.path.join(os.path.dirname(botocore.__file__), "data")
+    uid = os.getuid()
+    tag = hashlib.sha256(f"{botocore.__version__}|{data}|{','.join(services)}".encode()).hexdigest()[:16]
+    root = os.path.join(tempfile.gettempdir(), f"dynamorm-botocore-{uid}-{tag}")
+    if not os.path.isdir(root):
+        scratch = tempfile.mkdtemp(prefix=f"{os.path.basename(root)}.", dir=os.path.dirname(root))
+        try:
+            for entry in os.scandir(data):
+                if not entry.is_dir() or entry.name in services:
+                    os.symlink(entry.path, os.path.join(scratch, entry.name))
+            os.rename(scratch, root)  # atomic: a process racing us may have won, which is as good
+        except OSError:
+            shutil.rmtree(scratch, ignore_errors=True)
+    # Trust only a real folder of ours that nobody else can write to (mkdtemp makes it 0700).
+    info = os.lstat(root)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or info.st_mode & 0o022:
+        return None
+    return Loader(extra_search_paths=[root], include_default_search_paths=False)
+
+
 # --------------------------------------------------------------------------- sessions and credentials
 # For dynamorm_async.accounts: the aiobotocore objects a partner account needs, made here so that
 # no other module imports aiobotocore.
@@ -303,14 +371,18 @@ def new_session(*, share_loader_with: Any = None) -> Any:
     """A fresh aiobotocore session (the default credential chain unless a transport sets credentials).
 
     :class:`Transport` sets its ``credentials`` on the session it is given, so every account needs a
-    session of its own. ``share_loader_with`` (another session) shares that session's service-model
-    loader, so the second account's client does not parse the same service model again.
+    session of its own. The sessions share one service-model loader, so a second account's client
+    does not parse the same service model again: the process-wide one of :func:`_service_loader`,
+    or, where that is not used, the loader of ``share_loader_with`` (another session).
     """
     from aiobotocore.session import AioSession
 
     session = AioSession()
-    if share_loader_with is not None:
-        session.register_component("data_loader", share_loader_with.get_component("data_loader"))
+    loader = _service_loader(MODEL_SERVICES)
+    if loader is None and share_loader_with is not None:
+        loader = share_loader_with.get_component("data_loader")
+    if loader is not None:
+        session.register_component("data_loader", loader)
     return session
 
 
@@ -348,6 +420,7 @@ def refreshable_credentials(
 
 __all__ = [
     "IN_FLIGHT",
+    "MODEL_SERVICES",
     "STATS",
     "CallHook",
     "Transport",

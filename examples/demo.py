@@ -1,6 +1,9 @@
-"""The main job: start an embedded DynamoDB Local, make a table from a model, and do a round trip.
+"""The main job: an embedded DynamoDB Local, a model round trip, then the Lambda example for real.
 
-Run with ``make demo``. Prints each step and how long it took.
+Run with ``make demo``. Part 1 makes a table from a model and does put/get/update/delete,
+printing each step and how long it took. Part 2 runs ``examples/lambda/handler.py`` under AWS's
+Lambda runtime interface client against the same DynamoDB Local: one cold invocation, then warm
+ones, with their timings (see ``examples/lambda/run_local.py``).
 """
 
 from __future__ import annotations
@@ -8,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import runpy
 import sys
 import time
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 from dynamorm_async import (
@@ -80,9 +85,13 @@ def main() -> int:
         elapsed = (time.perf_counter() - start) * 1000
         print(f"  {elapsed:8.1f} ms  DynamoDB Local answering at {engine.endpoint_url}")
         total = time.perf_counter()
+        print("\n1. A model round trip through the async manager")
         asyncio.run(round_trip(engine.endpoint_url))
         print(f"Round trip done in {(time.perf_counter() - total) * 1000:.1f} ms")
-    return 0
+        print("\n2. The Lambda example under the real runtime interface client (awslambdaric)")
+        run_local = runpy.run_path(str(Path(__file__).parent / "lambda" / "run_local.py"))
+        status: int = run_local["main"](["--endpoint", engine.endpoint_url, "--warm", "50"])
+    return status
 
 
 if __name__ == "__main__":

@@ -1,0 +1,155 @@
+"""Async, refreshing credentials for one partner: STS AssumeRole with the partner's external id.
+
+The refresh machinery is aiobotocore's own (``AioRefreshableCredentials``, made in
+:func:`dynamorm_async.transport.refreshable_credentials`): the credentials object is handed to the
+partner's client, which asks it for keys each time it signs a request, and it calls
+:meth:`PartnerCredentials._assume_role` on first use and again before expiry. Its lock makes every
+refresh single-flight. The windows map onto :class:`AccountConfig` as
+
+* advisory = ``refresh_before_seconds``: one caller refreshes, the others keep signing with the
+  current (still valid) keys; a failed refresh here is logged by aiobotocore and tried again on
+  the next request;
+* mandatory = half of that, and the first fetch: every caller waits for the one refresh, and a
+  failure is raised (as :class:`~dynamorm_async.errors.AssumeRoleError`).
+
+A server can still reject keys we believe valid (revoked session, clock skew): the partner's
+transport then calls :meth:`PartnerCredentials.refresh_after_expired`, which forces one refresh
+through the same lock (however many requests saw the rejection) before the request is retried.
+
+The STS call goes through a :class:`~dynamorm_async.transport.Transport` for ``sts`` signed with
+the base credentials (environment, Lambda role, profile), so it gets the same error mapping and
+deadline check as every other call. Keys, tokens and the external id never appear in a repr,
+log line or error message.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ..errors import AssumeRoleError, CredentialsError, LambdaTimeoutError, ServiceError
+
+if TYPE_CHECKING:
+    from ..transport import Transport
+    from .config import AccountConfig
+
+logger = logging.getLogger("dynamorm_async.accounts")
+
+#: What the clock reads while a refresh is forced: every credential looks expired.
+_FORCED_NOW = _dt.datetime(9999, 1, 1, tzinfo=_dt.UTC)
+
+
+def _utcnow() -> _dt.datetime:
+    return _dt.datetime.now(_dt.UTC)
+
+
+class PartnerCredentials:
+    """STS AssumeRole credentials for one partner, cached and refreshed before they expire.
+
+    ``credentials`` is the aiobotocore object to give the partner's client. ``generation``
+    counts successful AssumeRole calls (so callers can tell whether a refresh happened since
+    they looked), ``expiration`` is when the current keys expire.
+    """
+
+    def __init__(self, partner: str, account: AccountConfig, sts: Transport) -> None:
+        from ..transport import refreshable_credentials
+
+        self.partner = partner
+        self.account = account
+        self._sts = sts
+        self.generation = 0
+        self.expiration: _dt.datetime | None = None
+        self._forced = False
+        before = account.refresh_before_seconds
+        self.credentials: Any = refreshable_credentials(
+            self._assume_role,
+            advisory_seconds=before,
+            mandatory_seconds=before // 2,
+            clock=self._now,
+        )
+
+    def __repr__(self) -> str:
+        expires = self.expiration.isoformat() if self.expiration else None
+        return (
+            f"PartnerCredentials(partner={self.partner!r}, role_arn={self.account.role_arn!r}, "
+            f"expiration={expires!r}, generation={self.generation})"
+        )
+
+    def _now(self) -> _dt.datetime:
+        return _FORCED_NOW if self._forced else _utcnow()
+
+    async def ensure(self) -> None:
+        """Fetch (or refresh) now if needed, e.g. during Lambda's init phase.
+
+        :raises AssumeRoleError: STS refused or could not be reached.
+        """
+        await self.credentials.get_frozen_credentials()
+
+    async def refresh_after_expired(self, seen_generation: int) -> None:
+        """A request signed at ``seen_generation`` was refused as expired: refresh once, then return.
+
+        Concurrent callers share one refresh (aiobotocore's lock); a caller whose generation is
+        already stale finds the new keys in place and refreshes nothing.
+        """
+        if self.generation == seen_generation:
+            self._forced = True
+        try:
+            await self.credentials.get_frozen_credentials()
+        finally:
+            self._forced = False
+
+    async def _assume_role(self) -> dict[str, Any]:
+        """One AssumeRole call; returns what aiobotocore's refreshable credentials expect."""
+        account = self.account
+        params = {
+            "RoleArn": account.role_arn,
+            "RoleSessionName": account.session_name,
+            "ExternalId": account.external_id,
+            "DurationSeconds": account.duration_seconds,
+        }
+        try:
+            response = await self._sts.call("AssumeRole", params)
+        except LambdaTimeoutError:
+            raise  # the deadline, not STS: nothing was sent
+        except (CredentialsError, ServiceError) as exc:
+            code = getattr(exc, "code", None) or type(exc).__name__
+            raise AssumeRoleError(
+                f"AssumeRole into {account.role_arn} for partner {self.partner!r} failed: {exc}",
+                partner=self.partner,
+                role_arn=account.role_arn,
+                code=code,
+            ) from exc
+        except Exception as exc:
+            raise AssumeRoleError(
+                f"AssumeRole into {account.role_arn} for partner {self.partner!r} failed: "
+                f"{type(exc).__name__}",
+                partner=self.partner,
+                role_arn=account.role_arn,
+                code=type(exc).__name__,
+            ) from exc
+        creds = response["Credentials"]
+        expiration = creds["Expiration"]
+        if isinstance(expiration, str):
+            expiration = _dt.datetime.fromisoformat(expiration.replace("Z", "+00:00"))
+        self._forced = False
+        self.generation += 1
+        self.expiration = expiration
+        logger.debug(
+            "partner %r: assumed %s (session %r), expires %s",
+            self.partner,
+            account.role_arn,
+            account.session_name,
+            expiration.isoformat(),
+            extra={"partner": self.partner},
+        )
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": expiration.isoformat(),
+            "account_id": account.account_id,
+        }
+
+
+__all__ = ["PartnerCredentials"]

@@ -1,0 +1,459 @@
+"""``MultiAccountDB``: one function serving many partners, each partner's data in its own AWS account.
+
+::
+
+    mdb = MultiAccountDB(region="eu-west-1")
+    mdb.add_partner("acme", AccountConfig(role_arn="arn:aws:iam::111111111111:role/orders",
+                                          external_id="acme-7f3a", region="eu-west-1"))
+    orders = mdb.manager(Order)                 # one manager; the active partner picks the account
+
+    async with mdb.partner("acme") as db:       # db: a DB bound to acme's account
+        await orders.get("o1")                  # same as db.manager(Order).get("o1")
+
+Per partner there is one :class:`~dynamorm_async.accounts.credentials.PartnerCredentials` (STS
+AssumeRole with the external id, cached, refreshed before expiry, single-flight), one aiobotocore
+session and one client. Credentials live as long as the partner is registered; clients are kept
+in a bounded least-recently-used cache, and evicting one closes it (after the calls it is serving
+have finished). The active partner is a context variable, so tasks for different partners running
+concurrently never see each other's client; the partner id labels every error, log record
+(:class:`~dynamorm_async.accounts.observe.PartnerLogFilter`) and X-Ray subsegment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from ..db import DB
+from ..errors import AssumeRoleError, CredentialsError, DynamORMError, InvalidInput, UnknownPartner
+from ..manager import Manager
+from ..model import Model
+from ..transport import CallHook, Transport, TransportConfig, new_session
+from .config import AccountConfig
+from .context import ACTIVE, Active
+from .credentials import PartnerCredentials
+
+M = TypeVar("M", bound=Model)
+
+logger = logging.getLogger("dynamorm_async.accounts")
+
+#: Codes with which AWS refuses a request signed with keys it considers expired.
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException"})
+
+DEFAULT_MAX_CLIENTS = 32
+
+
+def _check_partner_id(partner_id: object) -> str:
+    if (
+        not isinstance(partner_id, str)
+        or not partner_id
+        or len(partner_id) > 256
+        or not partner_id.isprintable()
+    ):
+        raise InvalidInput(
+            f"partner ids are non-empty printable strings of at most 256 characters, not {partner_id!r}"
+        )
+    return partner_id
+
+
+class PartnerSlot:
+    """Everything one partner needs on one event loop: credentials, transport, ``DB`` handle.
+
+    ``inflight`` counts calls running on its client; ``cached`` says whether the client is in
+    the least-recently-used cache (an evicted client still serving calls is closed by the last).
+    """
+
+    __slots__ = (
+        "account",
+        "active",
+        "cached",
+        "credentials",
+        "db",
+        "id",
+        "inflight",
+        "loop",
+        "removed",
+        "transport",
+    )
+
+    def __init__(self, owner: MultiAccountDB, partner_id: str, account: AccountConfig) -> None:
+        self.id = partner_id
+        self.account = account
+        self.loop = asyncio.get_running_loop()
+        self.inflight = 0
+        self.cached = False
+        self.removed = False
+        self.active = Active(owner, self, partner_id)
+        self.credentials = PartnerCredentials(partner_id, account, owner._sts_for(account.region))
+        self.transport = PartnerTransport(
+            owner,
+            self,
+            dataclasses.replace(owner.config, region=account.region),
+            session=owner._partner_session(),
+            hooks=owner.hooks,
+        )
+        self.db = owner._make_db(self.transport)
+
+    def __repr__(self) -> str:
+        return f"PartnerSlot({self.id!r}, {self.account!r}, cached={self.cached}, inflight={self.inflight})"
+
+
+class PartnerTransport(Transport):
+    """The transport of one partner: its own session, credentials and client, labelled with the partner id.
+
+    Beyond :class:`Transport` it keeps the owner's client cache up to date, makes the partner
+    active for the duration of each call (so log records name it), and when AWS refuses the
+    keys as expired it forces one credential refresh and sends the request once more.
+    """
+
+    def __init__(
+        self,
+        owner: MultiAccountDB,
+        slot: PartnerSlot,
+        config: TransportConfig,
+        *,
+        session: Any,
+        hooks: tuple[CallHook, ...],
+    ) -> None:
+        super().__init__(
+            config, session=session, credentials=slot.credentials.credentials, label=slot.id, hooks=hooks
+        )
+        self._owner = owner
+        self._slot = slot
+
+    async def call(
+        self, operation: str, params: Mapping[str, Any], *, table: str | None = None
+    ) -> dict[str, Any]:
+        """Send one operation for this partner (:meth:`Transport.call`); retried once after ExpiredToken."""
+        slot = self._slot
+        owner = self._owner
+        token = ACTIVE.set(slot.active)
+        slot.inflight += 1
+        try:
+            for victim in owner._admit(slot):
+                await owner._close_if_idle(victim)
+            credentials = slot.credentials
+            seen = credentials.generation
+            try:
+                return await super().call(operation, params, table=table)
+            except CredentialsError as exc:
+                if exc.code not in EXPIRED_CODES or isinstance(exc, AssumeRoleError):
+                    raise
+                logger.info(
+                    "partner %r: %s refused the credentials as expired (%s); refreshing and retrying once",
+                    slot.id,
+                    operation,
+                    exc.code,
+                    extra={"partner": slot.id},
+                )
+            await credentials.refresh_after_expired(seen)
+            return await super().call(operation, params, table=table)
+        finally:
+            slot.inflight -= 1
+            if not slot.inflight and not slot.cached:
+                await owner._close_if_idle(slot)
+            ACTIVE.reset(token)
+
+
+class _RoutingTransport(Transport):
+    """Sends each call through the transport of the partner active in the calling task."""
+
+    def __init__(self, owner: MultiAccountDB) -> None:
+        super().__init__(owner.config)
+        self._owner = owner
+
+    def _target(self) -> PartnerTransport:
+        active = ACTIVE.get()
+        if active is None or active.owner is not self._owner:
+            raise UnknownPartner(
+                "no partner is active: run the operation inside `async with mdb.partner(partner_id):`"
+            )
+        return active.partner.transport
+
+    @property
+    def has_client(self) -> bool:
+        active = ACTIVE.get()
+        return active is not None and active.owner is self._owner and active.partner.transport.has_client
+
+    async def client(self) -> Any:
+        return await self._target().client()
+
+    async def call(
+        self, operation: str, params: Mapping[str, Any], *, table: str | None = None
+    ) -> dict[str, Any]:
+        return await self._target().call(operation, params, table=table)
+
+    async def close(self) -> None:
+        """Nothing to close: the partners' clients belong to the MultiAccountDB."""
+
+
+class PartnerScope:
+    """``async with mdb.partner(partner_id) as db``: makes the partner active inside the block.
+
+    ``db`` is a :class:`~dynamorm_async.DB` bound to the partner's account (owned by the
+    MultiAccountDB: do not close it). Managers from ``mdb.manager(Model)`` used inside the block,
+    and every task started inside it, go to that account too.
+    """
+
+    __slots__ = ("_owner", "_partner_id", "_token")
+
+    def __init__(self, owner: MultiAccountDB, partner_id: str) -> None:
+        self._owner = owner
+        self._partner_id = partner_id
+        self._token: Any = None
+
+    async def __aenter__(self) -> DB:
+        slot = self._owner._slot(self._partner_id)
+        self._token = ACTIVE.set(slot.active)
+        return slot.db
+
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        ACTIVE.reset(self._token)
+        if isinstance(exc, DynamORMError) and getattr(exc, "partner", None) is None:
+            # Errors the transport maps carry .partner; others (ItemNotFound, InvalidInput, ...)
+            # get a note, which tracebacks and logged exceptions show.
+            note = f"partner: {self._partner_id!r}"
+            if note not in getattr(exc, "__notes__", ()):
+                exc.add_note(note)
+
+
+class MultiAccountDB:
+    """Partners, each with its own AWS account: a registry, credentials, clients and the partner context.
+
+    ``partners`` maps partner ids to :class:`AccountConfig`. ``region`` is where STS is called
+    (the function's own region; by default each partner's region). ``endpoint_url`` and
+    ``sts_endpoint_url`` point DynamoDB and STS elsewhere (tests, VPC endpoints). ``session``
+    (an aiobotocore ``AioSession`` or an ``aioboto3.Session``) supplies the base credentials
+    that call STS; by default the normal chain (environment, Lambda role, profile).
+    ``max_clients`` bounds the cached partner clients; ``hooks`` are transport hooks for every
+    partner call, after the Lambda layer's ``xray_hook`` (which, once ``enable_xray_tracing()``
+    is on, annotates each call's X-Ray subsegment with the partner). Other keywords are
+    :class:`TransportConfig` options.
+    """
+
+    def __init__(
+        self,
+        partners: Mapping[str, AccountConfig] | None = None,
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        sts_endpoint_url: str | None = None,
+        session: Any = None,
+        config: TransportConfig | None = None,
+        max_clients: int = DEFAULT_MAX_CLIENTS,
+        hooks: Sequence[CallHook] = (),
+        cursor_secret: Any = None,
+        **transport_options: Any,
+    ) -> None:
+        if config is None:
+            config = TransportConfig(endpoint_url=endpoint_url, **transport_options)
+        elif endpoint_url or transport_options:
+            raise TypeError("pass either config= or endpoint_url/transport options, not both")
+        if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
+            raise ValueError("max_clients must be a positive int")
+        self.config = config
+        self.max_clients = max_clients
+        from ..aws_lambda.xray import xray_hook  # tiny: records the label for X-Ray's per-call subsegments
+
+        self.hooks: tuple[CallHook, ...] = (xray_hook, *hooks)
+        self._sts_region = region
+        self._sts_endpoint_url = sts_endpoint_url
+        self._base_session = session
+        self._cursor_secret = cursor_secret
+        self._accounts: dict[str, AccountConfig] = {}
+        self._slots: dict[str, PartnerSlot] = {}
+        self._cache: OrderedDict[str, PartnerSlot] = OrderedDict()
+        self._sts: dict[str, Transport] = {}
+        self._loader_session: Any = None
+        self._router = _RoutingTransport(self)
+        self._routing_db = self._make_db(self._router)
+        for partner_id, account in (partners or {}).items():
+            self.add_partner(partner_id, account)
+
+    def __repr__(self) -> str:
+        return f"MultiAccountDB(partners={sorted(self._accounts)!r}, cached_clients={list(self._cache)!r})"
+
+    # ------------------------------------------------------------------ registry
+    @property
+    def partners(self) -> Mapping[str, AccountConfig]:
+        """The registered partners (a read-only view)."""
+        return MappingProxyType(self._accounts)
+
+    def add_partner(self, partner_id: str, account: AccountConfig) -> None:
+        """Register a partner; nothing is fetched or connected until it is first used.
+
+        :raises InvalidInput: a malformed id, or one registered already (remove it first to change
+            its account).
+        """
+        _check_partner_id(partner_id)
+        if not isinstance(account, AccountConfig):
+            raise TypeError(
+                f"add_partner({partner_id!r}, ...) needs an AccountConfig, got {type(account).__name__}"
+            )
+        if partner_id in self._accounts:
+            raise InvalidInput(f"partner {partner_id!r} is registered already; remove_partner() it first")
+        self._accounts[partner_id] = account
+
+    async def remove_partner(self, partner_id: str) -> None:
+        """Forget a partner: its credentials are dropped and its client closed (once idle).
+
+        :raises UnknownPartner: no such partner.
+        """
+        self.account(partner_id)
+        del self._accounts[partner_id]
+        slot = self._slots.pop(partner_id, None)
+        if slot is not None:
+            slot.removed = True
+            if slot.cached:
+                del self._cache[partner_id]
+                slot.cached = False
+            await self._close_if_idle(slot)
+
+    @property
+    def cached_clients(self) -> tuple[str, ...]:
+        """Partners whose client is in the cache, least recently used first."""
+        return tuple(self._cache)
+
+    def account(self, partner_id: str) -> AccountConfig:
+        """The partner's :class:`AccountConfig`.
+
+        :raises UnknownPartner: no such partner.
+        """
+        try:
+            return self._accounts[partner_id]
+        except (KeyError, TypeError):
+            known = sorted(self._accounts)
+            listed = ", ".join(map(repr, known[:10])) + (
+                f" and {len(known) - 10} more" if len(known) > 10 else ""
+            )
+            raise UnknownPartner(f"unknown partner {partner_id!r} (registered: {listed or 'none'})") from None
+
+    # ------------------------------------------------------------------ partner context and managers
+    def partner(self, partner_id: str) -> PartnerScope:
+        """``async with mdb.partner(partner_id) as db:`` every operation inside goes to that partner.
+
+        :raises UnknownPartner: no such partner (raised here, before anything is sent).
+        """
+        self.account(partner_id)
+        return PartnerScope(self, partner_id)
+
+    def manager(self, model: type[M]) -> Manager[M]:
+        """A manager for ``model`` whose every call goes to the partner active in the calling task.
+
+        Made once (e.g. at module level); outside ``async with mdb.partner(...)`` its calls
+        raise :class:`UnknownPartner`.
+        """
+        return self._routing_db.manager(model)
+
+    def register(self, *models: type[Model]) -> None:
+        """Compile the models' schemas and make their managers now (e.g. in Lambda's init phase)."""
+        self._routing_db.register(*models)
+
+    def credentials(self, partner_id: str) -> PartnerCredentials:
+        """The partner's credential provider (its expiry and refresh count, for monitoring)."""
+        return self._slot(partner_id).credentials
+
+    async def connect(self, *partner_ids: str) -> None:
+        """Assume the partners' roles and make their clients now (default: every registered partner).
+
+        :raises AssumeRoleError: STS refused or failed for one of them.
+        """
+        for partner_id in partner_ids or tuple(self._accounts):
+            slot = self._slot(partner_id)
+            await slot.credentials.ensure()
+            for victim in self._admit(slot):
+                await self._close_if_idle(victim)
+            await slot.transport.client()
+
+    async def close(self) -> None:
+        """Close every partner client and the STS clients; the MultiAccountDB stays usable."""
+        import anyio
+
+        with anyio.CancelScope(shield=True):
+            for slot in list(self._slots.values()):
+                slot.cached = False
+                await slot.transport.close()
+            self._cache.clear()
+            for sts in self._sts.values():
+                await sts.close()
+
+    async def __aenter__(self) -> MultiAccountDB:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ internals
+    def _slot(self, partner_id: str) -> PartnerSlot:
+        slot = self._slots.get(partner_id)
+        if slot is not None and slot.loop is asyncio.get_running_loop():
+            return slot
+        # First use, or a new event loop: the old client and credential lock died with their loop.
+        account = self.account(partner_id)
+        if slot is not None:
+            self._cache.pop(partner_id, None)
+        slot = self._slots[partner_id] = PartnerSlot(self, partner_id, account)
+        return slot
+
+    def _make_db(self, transport: Transport) -> DB:
+        if self._cursor_secret is None:
+            return DB(transport=transport)
+        return DB(transport=transport, cursor_secret=self._cursor_secret)
+
+    def _sts_for(self, region: str) -> Transport:
+        sts_region = self._sts_region or region
+        found = self._sts.get(sts_region)
+        if found is None:
+            config = dataclasses.replace(self.config, region=sts_region, endpoint_url=self._sts_endpoint_url)
+            # No hooks: AssumeRole's parameters hold the external id.
+            found = self._sts[sts_region] = Transport(config, service="sts", session=self._base_session)
+        return found
+
+    def _partner_session(self) -> Any:
+        # A session per partner: a Transport sets its credentials on its session, so sharing one
+        # between accounts could hand one partner's keys to another's client. They share the
+        # service-model loader, so only the first pays for parsing the model.
+        session = new_session(share_loader_with=self._loader_session)
+        if self._loader_session is None:
+            self._loader_session = session
+        return session
+
+    def _admit(self, slot: PartnerSlot) -> list[PartnerSlot]:
+        """Mark ``slot``'s client most recently used; return the evicted slots to close."""
+        if slot.removed:
+            raise UnknownPartner(f"partner {slot.id!r} was removed")
+        cache = self._cache
+        if slot.cached:
+            cache.move_to_end(slot.id)
+            return []
+        slot.cached = True
+        cache[slot.id] = slot
+        victims: list[PartnerSlot] = []
+        while len(cache) > self.max_clients:
+            _, victim = cache.popitem(last=False)
+            victim.cached = False
+            victims.append(victim)  # closed now if idle, else by its last running call
+        return victims
+
+    async def _close_if_idle(self, slot: PartnerSlot) -> None:
+        # Checked and closed without an await in between: no call can grab the client meanwhile
+        # (Transport.close detaches it before awaiting anything).
+        if slot.inflight or slot.cached or not slot.transport.has_client:
+            return
+        import anyio
+
+        with anyio.CancelScope(shield=True):
+            try:
+                await slot.transport.close()
+            except Exception:  # an evicted client that fails to close must not fail the caller
+                logger.warning("partner %r: closing its client failed", slot.id, exc_info=True)
+                return
+        logger.debug("partner %r: client closed (evicted or removed)", slot.id, extra={"partner": slot.id})
+
+
+__all__ = ["EXPIRED_CODES", "MultiAccountDB", "PartnerScope", "PartnerSlot", "PartnerTransport"]

@@ -1,0 +1,121 @@
+"""``with_lambda_timeout``: the Lambda deadline as an anyio cancel scope, and as the active deadline.
+
+::
+
+    async def handler(event, context):
+        with with_lambda_timeout(context, buffer=1.0):
+            order = await orders.get(event["partner"], event["id"])
+
+Inside the block:
+
+* the deadline (Lambda's deadline minus ``buffer``) is the active
+  :class:`~dynamorm_async.deadline.Deadline`, carried by a context variable, so every operation of
+  every task spawned inside sees it; an AWS call that would start after it raises
+  :class:`~dynamorm_async.errors.LambdaTimeoutError` without sending anything, and retry loops
+  never sleep past it;
+* a call still in flight at the deadline is cancelled (it is an anyio
+  :class:`~anyio.CancelScope` with that deadline), and the block raises ``LambdaTimeoutError``
+  naming the calls it cut off, so the handler can still answer before Lambda kills it.
+
+Outside Lambda (``context`` is ``None``) nothing changes: no deadline, nothing cancelled.
+The handler runner (:meth:`LambdaDB.handler <dynamorm_async.aws_lambda.LambdaDB.handler>`) opens
+this scope for every invocation by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Protocol
+
+from ..deadline import Deadline, deadline_scope
+from ..errors import LambdaTimeoutError
+from ..transport import IN_FLIGHT
+from .tuning import timeout_buffer
+
+if TYPE_CHECKING:
+    import anyio
+
+
+class RemainingTime(Protocol):
+    """What the timeout needs from Lambda's ``context`` object: the time left, in milliseconds."""
+
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+def lambda_deadline(remaining_ms: float, *, buffer: float, now: float) -> float:
+    """When work must stop, on the clock that gave ``now``: ``now + remaining - buffer``.
+
+    A negative ``remaining_ms`` counts as zero (Lambda's own context never reports less). The
+    result may lie in the past (already late, or less time left than the buffer): then the first
+    AWS call raises at once, before sending.
+    """
+    return now + max(remaining_ms, 0.0) / 1000.0 - buffer
+
+
+def _describe(buffer: float) -> str:
+    return f"Lambda deadline minus the {buffer:g}s buffer"
+
+
+@contextmanager
+def with_lambda_timeout(
+    context: RemainingTime | None, buffer: float | None = None
+) -> Iterator[anyio.CancelScope]:
+    """Open a cancel scope (yielded) whose deadline is the Lambda deadline minus ``buffer`` seconds.
+
+    ``buffer`` defaults to the applied tuning's (:func:`~dynamorm_async.aws_lambda.optimize_for_memory`),
+    1 s when none was applied. An earlier deadline already in force is kept. Calling
+    ``scope.cancel()`` yourself ends the block quietly, as with any cancel scope.
+
+    :raises LambdaTimeoutError: the deadline passed while the block was still working; its
+        ``operation`` names the AWS call that was cut off (``None`` if none was in flight). Raised
+        instead of a bare ``CancelledError``, also when the only errors of a task group inside
+        were deadline errors.
+    """
+    import anyio
+
+    if context is None:
+        with anyio.CancelScope() as scope:
+            yield scope
+        return
+    if buffer is None:
+        buffer = timeout_buffer()
+    if buffer < 0:
+        raise ValueError(f"buffer must be zero or more seconds, not {buffer!r}")
+    at = lambda_deadline(context.get_remaining_time_in_millis(), buffer=buffer, now=anyio.current_time())
+    watch: list[str] = []  # each scope watches the calls made inside it (see transport.IN_FLIGHT)
+    token = IN_FLIGHT.set(watch)
+    try:
+        with deadline_scope(Deadline(at, _describe(buffer))) as deadline:
+            assert deadline is not None
+            try:
+                with anyio.CancelScope(deadline=deadline.at) as scope:
+                    yield scope
+            except BaseExceptionGroup as group:
+                _, others = group.split(LambdaTimeoutError)
+                if others is None:  # every error was the deadline, seen by several tasks
+                    raise _first_timeout(group) from group
+                raise
+        if scope.cancelled_caught and anyio.current_time() >= scope.deadline:
+            cut = list(watch)
+            operation = cut[0].split(" ", 1)[0] if cut else None
+            doing = f"cancelled {', '.join(cut)}" if cut else "no AWS call was in flight"
+            raise LambdaTimeoutError(
+                f"{deadline.label} reached; {doing}",
+                operation=operation,
+                remaining=deadline.remaining(),
+            )
+    finally:
+        IN_FLIGHT.reset(token)
+
+
+def _first_timeout(group: BaseExceptionGroup[BaseException]) -> LambdaTimeoutError:
+    for exc in group.exceptions:
+        if isinstance(exc, LambdaTimeoutError):
+            return exc
+        if isinstance(exc, BaseExceptionGroup):
+            return _first_timeout(exc)
+    raise AssertionError("a group split as all LambdaTimeoutError holds one")  # pragma: no cover
+
+
+__all__ = ["RemainingTime", "lambda_deadline", "with_lambda_timeout"]

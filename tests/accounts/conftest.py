@@ -1,0 +1,136 @@
+"""Fixtures for the multi-account tests: moto in server mode (STS + DynamoDB) behind a recording proxy.
+
+moto keeps accounts apart when requests are signed with credentials from ``sts.assume_role``
+into ``arn:aws:iam::<account>:role/<name>``: the same table name in two accounts holds
+different data. Each test draws fresh account ids, so tests never see each other's tables.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Annotated
+
+import pytest
+
+from dynamorm_async import AccountConfig, HashKey, Model, MultiAccountDB
+
+from .recording_proxy import RecordingProxy
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+REGION = "us-east-1"
+
+
+class Item(Model, table="partner_items"):
+    """The same table name and keys in every partner account; ``owner`` says whose item it is."""
+
+    key: Annotated[str, HashKey()]
+    owner: str
+    n: int = 0
+
+
+@pytest.fixture(scope="session")
+def moto_url(aws_test_environment: None) -> Iterator[str]:
+    """Endpoint URL of one moto server (all services, its own process) for the test session.
+
+    A process of its own lets moto run beside the client and the proxy instead of sharing
+    their interpreter lock.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto server did not start") from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def proxy(moto_url: str) -> Iterator[RecordingProxy]:
+    """The recording proxy in front of moto; refusals are reset after every test."""
+    recorder = RecordingProxy(moto_url).start()
+    yield recorder
+    recorder.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_refusals(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "proxy" in request.fixturenames:
+        recorder: RecordingProxy = request.getfixturevalue("proxy")
+        with recorder.lock:
+            recorder.deny_roles.clear()
+            recorder.expired_keys.clear()
+            recorder.expired_roles.clear()
+
+
+AccountFactory = Callable[..., AccountConfig]
+
+
+@pytest.fixture
+def new_account() -> AccountFactory:
+    """``new_account(**overrides)``: an AccountConfig for a role in a fresh, random account."""
+    rnd = random.Random()
+
+    def make(**overrides: object) -> AccountConfig:
+        account_id = f"{rnd.randrange(10**11, 10**12):012d}"
+        fields: dict[str, object] = {
+            "role_arn": f"arn:aws:iam::{account_id}:role/partner-data",
+            "external_id": f"ext-{rnd.getrandbits(64):016x}",
+            "region": REGION,
+        }
+        fields.update(overrides)
+        return AccountConfig(**fields)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+async def mdb(proxy: RecordingProxy) -> AsyncIterator[MultiAccountDB]:
+    """A MultiAccountDB whose STS and DynamoDB calls go through the recording proxy."""
+    async with MultiAccountDB(region=REGION, endpoint_url=proxy.url, sts_endpoint_url=proxy.url) as db:
+        yield db
+
+
+async def seed(mdb: MultiAccountDB, partner: str, keys: int = 5) -> None:
+    """Create ``Item``'s table in the partner's account and put ``keys`` items owned by it."""
+    async with mdb.partner(partner) as db:
+        items = db.manager(Item)
+        await items.ensure_table()
+        for i in range(keys):
+            await items.put(Item(key=f"k{i}", owner=partner, n=i))
+
+
+def boto3_dynamodb(moto_url: str, proxy: RecordingProxy, account: AccountConfig) -> DynamoDBClient:
+    """A plain boto3 client straight to moto, signed with keys moto issued for ``account``'s role."""
+    import boto3
+
+    issued = proxy.issued_for(account.role_arn)[-1]
+    session = boto3.session.Session(
+        aws_access_key_id=issued.access_key,
+        aws_secret_access_key=issued.secret_key,
+        aws_session_token=issued.token,
+        region_name=REGION,
+    )
+    return session.client("dynamodb", endpoint_url=moto_url)
