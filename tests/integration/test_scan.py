@@ -241,6 +241,7 @@ async def test_breaking_out_of_a_parallel_scan_stops_every_worker(db: DB, events
     assert isinstance(transport, InFlight)
     await transport.client()  # the client's own tasks (if any) are not ours to count
     tasks_before = asyncio.all_tasks()
+    gc.collect()  # garbage from earlier tests must not be blamed on this scan
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         async with events.scan().page_size(2).parallel(segments=4, concurrency=2).stream() as items:
