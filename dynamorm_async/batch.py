@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
 
-from .errors import DuplicateKey, InvalidInput, PartialFailure
+from .deadline import remaining
+from .errors import DeadlinePartialFailure, DuplicateKey, InvalidInput, PartialFailure
 from .expressions import Encoder, Path
 from .retry import DEFAULT_BACKOFF, Backoff, Outcome, StopReason, drain
 
@@ -131,6 +132,13 @@ class _Runner(Generic[T]):
     async def run(self, send: _Send[T], chunks: list[list[T]]) -> None:
         import anyio
 
+        left = remaining()
+        if left is not None and left <= 0:
+            # Checked before any await: past the deadline, a checkpoint would be cancelled by the
+            # deadline scope and the work would be lost from the error instead of reported.
+            self.left = [x for chunk in chunks for x in chunk]
+            self.reason = "deadline"
+            return
         async with anyio.create_task_group() as tg:
             for chunk in chunks:
                 tg.start_soon(self._one, send, chunk, tg.cancel_scope)
@@ -216,7 +224,7 @@ async def batch_get(
     if on_unprocessed == "return":
         return result
     n = len(result.unprocessed)
-    raise PartialFailure(
+    raise _partial_failure(
         f"batch_get from {table!r}: {n} key{'s' if n != 1 else ''} still unprocessed when retrying "
         f"stopped ({result.reason}); {len(items)} item(s) were read",
         operation="BatchGetItem",
@@ -316,7 +324,7 @@ async def batch_write(
     if on_unprocessed == "return":
         return result
     n = len(result.unprocessed)
-    raise PartialFailure(
+    raise _partial_failure(
         f"batch_write to {table!r}: {n} write{'s' if n != 1 else ''} still unprocessed when retrying "
         f"stopped ({result.reason}); {len(result.put) + len(result.deleted)} applied",
         operation="BatchWriteItem",
@@ -325,6 +333,30 @@ async def batch_write(
         reason=result.reason,
         result=result,
     ) from runner.last_error
+
+
+def _partial_failure(
+    message: str,
+    *,
+    operation: str,
+    unprocessed: Sequence[Any],
+    done: Sequence[Any],
+    reason: StopReason | None,
+    result: Any,
+) -> PartialFailure:
+    """The error for work left over: at the deadline it is also a :class:`LambdaTimeoutError`."""
+    if reason == "deadline":
+        return DeadlinePartialFailure(
+            message,
+            operation=operation,
+            unprocessed=unprocessed,
+            done=done,
+            result=result,
+            remaining=remaining(),
+        )
+    return PartialFailure(
+        message, operation=operation, unprocessed=unprocessed, done=done, reason=reason, result=result
+    )
 
 
 def _check_mode(on_unprocessed: str) -> None:

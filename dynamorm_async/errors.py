@@ -16,6 +16,7 @@ The tree::
     ├── ItemNotFound               get() found no item
     ├── LambdaTimeoutError         the Lambda deadline (minus its buffer) was reached
     ├── PartialFailure             a batch finished with work left over (lists exactly what)
+    │   └── DeadlinePartialFailure a batch stopped at the deadline (also a LambdaTimeoutError)
     ├── CredentialsError           missing, expired or refused credentials
     │   └── AssumeRoleError        STS AssumeRole failed for a partner
     ├── UnknownPartner             MultiAccountDB has no partner by that id
@@ -131,11 +132,40 @@ class PartialFailure(DynamORMError):
         result: Any = None,
     ) -> None:
         super().__init__(message)
-        self.operation = operation
+        self.operation: str | None = operation
         self.unprocessed = list(unprocessed)
         self.done = list(done)
         self.reason = reason
         self.result = result
+
+
+class DeadlinePartialFailure(PartialFailure, LambdaTimeoutError):
+    """A batch stopped at the deadline: ``unprocessed`` lists exactly what was not done.
+
+    It is both a :class:`PartialFailure` (what is left) and a :class:`LambdaTimeoutError`, so a
+    handler's timeout answer catches it like any other deadline.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        unprocessed: Sequence[Any],
+        done: Sequence[Any] = (),
+        result: Any = None,
+        remaining: float | None = None,
+    ) -> None:
+        PartialFailure.__init__(
+            self,
+            message,
+            operation=operation,
+            unprocessed=unprocessed,
+            done=done,
+            reason="deadline",
+            result=result,
+        )
+        self.remaining = remaining
 
 
 class CredentialsError(DynamORMError):
@@ -244,6 +274,7 @@ __all__ = [
     "ConditionCheckFailed",
     "CredentialsError",
     "DuplicateKey",
+    "DeadlinePartialFailure",
     "DynamORMError",
     "InvalidCursor",
     "InvalidInput",

@@ -129,6 +129,9 @@ async def drain(
     attempt = 0
     error: BaseException | None = None
     while True:
+        left_s = remaining()
+        if left_s is not None and left_s <= 0:  # checked before awaiting: nothing sent, all reported
+            return Outcome(work, attempt, "deadline", error)
         attempt += 1
         try:
             left = await send(work)

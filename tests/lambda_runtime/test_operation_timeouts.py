@@ -19,6 +19,7 @@ import pytest
 from dynamorm_async import (
     DB,
     TTL,
+    DeadlinePartialFailure,
     HashKey,
     LambdaTimeoutError,
     Manager,
@@ -119,12 +120,14 @@ OPERATIONS: dict[str, tuple[str, Operation, str]] = {
 #: Calls that start tasks first: a deadline already past cancels them at that first checkpoint,
 #: before any request is built, so the error cannot name the request that was never made.
 STARTS_TASKS = {
-    "batch_get",
-    "batch_write",
     "parallel_scan.all",
     "parallel_scan.count",
     "parallel_scan.stream",
 }
+
+
+#: Batch calls stop at the deadline and report what is left (``DeadlinePartialFailure``).
+BATCHES = {"batch_get", "batch_write"}
 
 
 def _public_async(cls: type) -> set[str]:
@@ -190,6 +193,13 @@ async def test_a_deadline_already_passed_sends_nothing(
     if name in STARTS_TASKS:
         assert raised.value.operation is None
         assert "no AWS call was in flight" in str(raised.value)
+    elif name in BATCHES:
+        # A batch reports exactly what it did not do: here, everything.
+        assert isinstance(raised.value, DeadlinePartialFailure)
+        assert raised.value.operation == operation
+        assert raised.value.reason == "deadline"
+        assert len(raised.value.unprocessed) == 2
+        assert raised.value.done == []
     else:
         assert raised.value.operation == operation
         assert f"{operation} was not sent" in str(raised.value)
