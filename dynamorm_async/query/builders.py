@@ -1,53 +1,26 @@
-"""Query and Scan: immutable request builders, their pagination, and parallel scans.
-
-::
-
-    orders = db.manager(Order)
-    q = orders.query(Order.attr.partner_id == "p1").filter(Order.attr.total > 3)
-    async for order in q:                       # every item, page after page
-        ...
-    page = await q.limit(25).page(cursor=None)  # 25 items and a cursor for the next 25
-    n = await q.count()
-
-Every builder method returns a new object, so a query can be shared and refined freely. The
-key condition is checked against the table's keys and its indexes before anything is sent; the
-index is picked by itself when exactly one key (and not the table's) fits it. The key condition,
-filter and projection of one request share one :class:`~dynamorm_async.expressions.Encoder`, so
-user values only ever reach DynamoDB as ``:v`` placeholders.
-
-``limit(n)`` caps the items an iteration yields in all, and the items one ``page()`` returns;
-``page_size(n)`` is DynamoDB's ``Limit``, the items each request reads. Cursors are described in
-:mod:`dynamorm_async.cursor`.
-"""
+"""Query and Scan builders, their request plans and pagination, and :class:`Page`."""
 
 from __future__ import annotations
 
-import collections
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from .cursor import decode_cursor, encode_cursor, fingerprint
-from .errors import InvalidCursor, InvalidInput, InvalidKey
-from .expressions import And, Between, Compare, Condition, Encoder, Function, Not, Or, Path, Value
-from .model import Model
-from .schema import FieldSpec, IndexSpec
+from ..cursor import decode_cursor, encode_cursor, fingerprint
+from ..errors import InvalidCursor, InvalidInput
+from ..expressions import Between, Compare, Condition, Encoder, Function, Path, Value
+from ..model import Model
+from ..schema import FieldSpec, IndexSpec
 
 if TYPE_CHECKING:
-    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+    from ..manager import Manager
+    from ..marshal import AttributeValue, Item
+from .keys import _canonical, _key_value, _KeyPart, _misfit, _parse_key_condition, _same_key_value, _Target
 
-    from .manager import Manager
-    from .marshal import AttributeValue, Item
+if TYPE_CHECKING:
+    from .parallel import ParallelScan
 
 M = TypeVar("M", bound=Model)
-
-_SORT_OPS = frozenset({"=", "<", "<=", ">", ">="})
-_KEY_CONDITION_HELP = (
-    "a key condition is `partition_key == value`, optionally `& sort_key <op> value` with op one of "
-    "==, <, <=, >, >=, .between(low, high) or .begins_with(prefix)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,146 +45,6 @@ class Page(Generic[M]):
     def has_more(self) -> bool:
         """Whether a next page may exist (a cursor was returned)."""
         return self.cursor is not None
-
-
-# --------------------------------------------------------------------------- key conditions
-
-
-class _KeyPart:
-    """One comparison of a key condition: attribute, operator and the raw Python value(s)."""
-
-    __slots__ = ("attr", "op", "text", "values")
-
-    def __init__(self, attr: str, op: str, values: tuple[Any, ...], text: str) -> None:
-        self.attr = attr
-        self.op = op  # one of _SORT_OPS, "between" or "begins_with"
-        self.values = values
-        self.text = text  # for messages
-
-
-class _Target:
-    """What a request reads: the table (``index=None``) or one index, with its keys."""
-
-    __slots__ = ("hash", "index", "range")
-
-    def __init__(self, index: IndexSpec | None, hash: FieldSpec, range: FieldSpec | None) -> None:
-        self.index = index
-        self.hash = hash
-        self.range = range
-
-    @property
-    def label(self) -> str:
-        keys = self.hash.name if self.range is None else f"{self.hash.name}, {self.range.name}"
-        what = "the table" if self.index is None else f"index {self.index.name!r}"
-        return f"{what} ({keys})"
-
-
-def _top_attr(operand: Any) -> str | None:
-    if isinstance(operand, Path) and len(operand.elements) == 1 and isinstance(operand.elements[0], str):
-        return operand.elements[0]
-    return None
-
-
-def _parse_key_condition(condition: Condition) -> tuple[_KeyPart, ...]:
-    """Split a key condition into its parts, refusing anything DynamoDB would not take as one."""
-    if not isinstance(condition, Condition):
-        raise InvalidInput(f"query() takes a key condition, e.g. Model.attr.pk == 'x'; got {condition!r}")
-    stack: list[Condition] = [condition]
-    flat: list[Condition] = []
-    while stack:
-        c = stack.pop()
-        if isinstance(c, And):
-            stack.extend(reversed(c.operands))
-        else:
-            flat.append(c)
-    parts: list[_KeyPart] = []
-    for c in flat:
-        text = c.debug()
-        if isinstance(c, (Or, Not)):
-            raise InvalidInput(
-                f"a key condition cannot use | (OR) or ~ (NOT): {text}; put such tests in .filter()"
-            )
-        part: _KeyPart | None = None
-        if isinstance(c, Compare) and isinstance(c.right, Value):
-            attr = _top_attr(c.left)
-            if attr is not None:
-                if c.op not in _SORT_OPS:
-                    raise InvalidInput(
-                        f"{c.op} cannot be used in a key condition ({text}); {_KEY_CONDITION_HELP}"
-                    )
-                part = _KeyPart(attr, c.op, (c.right.value,), text)
-        elif isinstance(c, Between) and isinstance(c.low, Value) and isinstance(c.high, Value):
-            attr = _top_attr(c.operand)
-            if attr is not None:
-                part = _KeyPart(attr, "between", (c.low.value, c.high.value), text)
-        elif isinstance(c, Function) and c.name == "begins_with" and len(c.args) == 2:
-            attr, prefix = _top_attr(c.args[0]), c.args[1]
-            if attr is not None and isinstance(prefix, Value):
-                part = _KeyPart(attr, "begins_with", (prefix.value,), text)
-        if part is None:
-            raise InvalidInput(f"{text} cannot be used in a key condition; {_KEY_CONDITION_HELP}")
-        parts.append(part)
-    seen: set[str] = set()
-    for p in parts:
-        if p.attr in seen:
-            raise InvalidInput(f"the key condition tests {p.attr!r} twice; {_KEY_CONDITION_HELP}")
-        seen.add(p.attr)
-    if len(parts) > 2:
-        raise InvalidInput(f"the key condition has {len(parts)} parts; {_KEY_CONDITION_HELP}")
-    return tuple(parts)
-
-
-def _misfit(parts: Sequence[_KeyPart], target: _Target) -> str | None:
-    """Why ``parts`` cannot be the key condition of ``target``, or ``None`` when they can."""
-    by_attr = {p.attr: p for p in parts}
-    h = by_attr.get(target.hash.attr)
-    if h is None:
-        return f"{target.label} needs its partition key {target.hash.name!r} compared with =="
-    if h.op != "=":
-        return f"the partition key {target.hash.name!r} of {target.label} takes only == ({h.text})"
-    for p in parts:
-        if p is h:
-            continue
-        if target.range is None:
-            return f"{target.label} has no sort key to test with {p.text}"
-        if p.attr != target.range.attr:
-            return f"{p.text} does not test the sort key {target.range.name!r} of {target.label}"
-    return None
-
-
-def _key_value(model: str, f: FieldSpec, value: Any) -> AttributeValue:
-    """A key condition value encoded with its key field's codec, checked like a key."""
-    try:
-        av: AttributeValue = f.codec.encode(value)
-    except (InvalidInput, TypeError, ValueError, AttributeError) as exc:
-        raise InvalidKey(f"{model}.{f.name}: {value!r} is not a valid key value") from exc
-    ((tag, raw),) = av.items()
-    if tag != f.codec.kind:
-        raise InvalidKey(f"{model}.{f.name} is a key of type {f.codec.kind}; {value!r} is stored as {tag}")
-    if not isinstance(raw, bytes if tag == "B" else str):
-        raise InvalidKey(f"{model}.{f.name}: {value!r} is not a valid key value")
-    if tag in ("S", "B") and not raw:
-        raise InvalidKey(f"{model}.{f.name}: key values cannot be empty")
-    return av
-
-
-def _canonical(av: Any) -> Any:
-    """Numbers written alike (``5``, ``5.0``) fingerprint alike."""
-    if isinstance(av, dict) and set(av) == {"N"}:
-        try:
-            return {"N": format(Decimal(av["N"]).normalize(), "f")}
-        except (InvalidOperation, ValueError):
-            return av
-    return av
-
-
-def _same_key_value(a: AttributeValue, b: AttributeValue) -> bool:
-    if "N" in a and "N" in b:
-        try:
-            return Decimal(a["N"]) == Decimal(b["N"])
-        except (InvalidOperation, ValueError):
-            return False
-    return a == b
 
 
 # --------------------------------------------------------------------------- request plans
@@ -639,6 +472,8 @@ class Scan(_Read[M]):
         if self.segment_of is not None:
             raise InvalidInput("a scan limited to one .segment() cannot also be run in parallel")
         limit = _check_count("concurrency", concurrency) or segments
+        from .parallel import ParallelScan
+
         return ParallelScan(self, segments, limit)
 
     def _plan(self, *, count: bool = False) -> _Plan:
@@ -658,184 +493,4 @@ class Scan(_Read[M]):
         return f"Scan({self.manager.model.__name__}{extra})"
 
 
-# --------------------------------------------------------------------------- parallel scans
-
-
-@contextmanager
-def _single_error() -> Iterator[None]:
-    """Raise a task group's error as itself, so callers catch ``Throttled``, not a group.
-
-    When several tasks failed alike (every segment of a missing table), the first is raised;
-    errors of different kinds stay together in the group.
-    """
-    try:
-        yield
-    except BaseExceptionGroup as group:
-        leaves: list[BaseException] = []
-        pending: list[BaseException] = [group]
-        while pending:
-            e = pending.pop()
-            if isinstance(e, BaseExceptionGroup):
-                pending.extend(e.exceptions)
-            else:
-                leaves.append(e)
-        first = leaves[0]
-        if isinstance(first, Exception) and all(type(e) is type(first) for e in leaves):
-            raise first from first.__cause__
-        raise
-
-
-class _Items(Generic[M]):
-    """The consumer's side of a parallel scan: decodes the pages workers hand over."""
-
-    __slots__ = ("_buffer", "_decode", "_left", "_receive")
-
-    def __init__(
-        self,
-        receive: MemoryObjectReceiveStream[list[Item]],
-        decode: Callable[[Item], M],
-        limit: int | None,
-    ) -> None:
-        self._receive = receive
-        self._decode = decode
-        self._buffer: collections.deque[Item] = collections.deque()
-        self._left = limit
-
-    def __aiter__(self) -> _Items[M]:
-        return self
-
-    async def __anext__(self) -> M:
-        import anyio
-
-        if self._left == 0:
-            raise StopAsyncIteration
-        while not self._buffer:
-            try:
-                self._buffer.extend(await self._receive.receive())
-            except (anyio.EndOfStream, anyio.ClosedResourceError):
-                raise StopAsyncIteration from None
-        raw = self._buffer.popleft()
-        if self._left is not None:
-            self._left -= 1
-            if self._left == 0:
-                self._receive.close()  # the workers stop at their next hand-over
-        return self._decode(raw)
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ParallelScan(Generic[M]):
-    """A scan split in ``segments`` segments read concurrently (at most ``concurrency`` requests).
-
-    Each segment is paged by its own task in an anyio task group; pages reach the caller through
-    a bounded memory stream, so a slow consumer slows the workers down. Leaving the
-    ``async with`` block, early or by an error, cancels the workers before it returns.
-    Items come in no particular order, each exactly once.
-    """
-
-    scan: Scan[M]
-    segments: int
-    concurrency: int
-
-    def _plans(self, *, count: bool = False) -> list[_Plan]:
-        return [
-            replace(self.scan, segment_of=(i, self.segments))._plan(count=count) for i in range(self.segments)
-        ]
-
-    @asynccontextmanager
-    async def stream(self) -> AsyncIterator[AsyncIterator[M]]:
-        """An async iterator over every item, valid inside the ``async with`` block.
-
-        A context manager rather than a plain ``async for``: the worker tasks must be stopped
-        by the task that started them, which only a block that is left deterministically ensures.
-        """
-        import anyio
-
-        plans = self._plans()  # compile (and validate) everything before starting a task
-        scan = self.scan
-        call = scan.manager.transport.call
-        decode = scan.manager.decode
-        partial = plans[0].partial
-        page_size = scan.request_limit
-        limiter = anyio.CapacityLimiter(self.concurrency)
-        send, receive = anyio.create_memory_object_stream[list["Item"]](max_buffer_size=self.concurrency)
-
-        async def worker(plan: _Plan, out: MemoryObjectSendStream[list[Item]]) -> None:
-            with out:
-                start: dict[str, Any] | None = None
-                while True:
-                    request = dict(plan.params)
-                    if start is not None:
-                        request["ExclusiveStartKey"] = start
-                    if page_size is not None:
-                        request["Limit"] = page_size
-                    async with limiter:
-                        response = await call("Scan", request, table=plan.table)
-                    got = response.get("Items")
-                    if got:
-                        try:
-                            await out.send(got)
-                        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                            return  # the consumer has all it wants
-                    start = response.get("LastEvaluatedKey")
-                    if not start:
-                        return
-
-        def decode_one(raw: Item) -> M:
-            return decode(raw, partial=partial)
-
-        with _single_error():
-            async with anyio.create_task_group() as tg:
-                with send:
-                    for plan in plans:
-                        tg.start_soon(worker, plan, send.clone())
-                try:
-                    yield _Items(receive, decode_one, scan.max_items)
-                finally:
-                    receive.close()
-                    tg.cancel_scope.cancel()
-
-    async def all(self) -> list[M]:
-        """Every item of every segment (at most the scan's ``limit``)."""
-        async with self.stream() as items:
-            return [item async for item in items]
-
-    async def count(self) -> int:
-        """How many items match, counting the segments concurrently (capped at ``limit``)."""
-        import anyio
-
-        plans = self._plans(count=True)
-        call = self.scan.manager.transport.call
-        limiter = anyio.CapacityLimiter(self.concurrency)
-        totals = [0] * len(plans)
-        page_size = self.scan.request_limit
-
-        async def worker(i: int, plan: _Plan) -> None:
-            start: dict[str, Any] | None = None
-            while True:
-                request = dict(plan.params)
-                if start is not None:
-                    request["ExclusiveStartKey"] = start
-                if page_size is not None:
-                    request["Limit"] = page_size
-                async with limiter:
-                    response = await call("Scan", request, table=plan.table)
-                totals[i] += int(response.get("Count", 0))
-                start = response.get("LastEvaluatedKey")
-                if not start:
-                    return
-
-        with _single_error():
-            async with anyio.create_task_group() as tg:
-                for i, plan in enumerate(plans):
-                    tg.start_soon(worker, i, plan)
-        total = sum(totals)
-        return total if self.scan.max_items is None else min(total, self.scan.max_items)
-
-    def __aiter__(self) -> NoReturn:
-        raise TypeError(
-            "iterate a parallel scan inside a block: `async with scan.parallel(n).stream() as items: "
-            "async for item in items: ...` (or `await scan.parallel(n).all()`)"
-        )
-
-
-__all__ = ["Page", "ParallelScan", "Query", "Scan"]
+__all__ = ["Page", "Query", "Scan"]
