@@ -8,16 +8,13 @@ different data. Each test draws fresh account ids, so tests never see each other
 from __future__ import annotations
 
 import random
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import pytest
 
 from dynamorm_async import AccountConfig, HashKey, Model, MultiAccountDB
+from dynamorm_async.testing.moto_server import moto_server
 
 from .recording_proxy import RecordingProxy
 
@@ -42,28 +39,8 @@ def moto_url(aws_test_environment: None) -> Iterator[str]:
     A process of its own lets moto run beside the client and the proxy instead of sharing
     their interpreter lock.
     """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with moto_server(start_timeout=30) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
