@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any
 
+from bench.cases.cli import comparison_table, engine
 from dynamorm_async import DB, HashKey, Model, RangeKey, TransportConfig
 
 DEFAULT_ITEMS = 1000
@@ -228,23 +229,12 @@ def run(
 
 def format_table(result: Mapping[str, float]) -> str:
     """The figures from :func:`run` as a small fixed-width table."""
-    ours, ours_cpu = result["batch_write_ours_ms"], result["batch_write_ours_cpu_ms"]
     rows = [
         ("dynamorm_async (models)", "ours"),
         ("aiobotocore + TypeSerializer", "aiobotocore"),
         ("aiobotocore, raw items", "aiobotocore_raw"),
     ]
-    lines = [
-        f"{'client':<32} {'wall ms':>9} {'items/s':>9} {'ours/this':>10} {'CPU ms':>8} {'ours/this':>10}",
-        f"{'-' * 32} {'-' * 9} {'-' * 9} {'-' * 10} {'-' * 8} {'-' * 10}",
-    ]
-    for label, key in rows:
-        ms, cpu_ms = result[f"batch_write_{key}_ms"], result[f"batch_write_{key}_cpu_ms"]
-        lines.append(
-            f"{label:<32} {ms:>9.1f} {result['items'] / ms * 1000:>9,.0f} {ours / ms:>9.2f}x"
-            f" {cpu_ms:>8.1f} {ours_cpu / cpu_ms:>9.2f}x"
-        )
-    return "\n".join(lines)
+    return comparison_table(result, "batch_write", rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,18 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else args.repeats
 
-    server = None
-    endpoint = args.endpoint
-    if endpoint is None:
-        from dynamorm_async.testing.dynamodb_local import DynamoDBLocal
-
-        server = DynamoDBLocal().start()
-        endpoint = server.endpoint_url
-    try:
+    with engine(args.endpoint) as endpoint:
         result = run(endpoint, repeats, n_items=args.items, concurrency=args.concurrency)
-    finally:
-        if server is not None:
-            server.stop()
     print(
         f"Batch write of {int(result['items'])} items in chunks of {CHUNK}, {int(result['concurrency'])} "
         f"requests at a time, median of {repeats} interleaved repeat(s), DynamoDB Local"
