@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import collections
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import aclosing, asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 from ..model import Model
 
 if TYPE_CHECKING:
+    from anyio import CapacityLimiter
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
     from ..marshal import Item
@@ -20,6 +21,28 @@ M = TypeVar("M", bound=Model)
 
 
 # --------------------------------------------------------------------------- parallel scans
+
+
+async def _segment_pages(
+    call: Callable[..., Awaitable[dict[str, Any]]],
+    plan: _Plan,
+    page_size: int | None,
+    limiter: CapacityLimiter,
+) -> AsyncIterator[dict[str, Any]]:
+    """Every Scan response of one segment, page after page; the limiter is held only while sending."""
+    start: dict[str, Any] | None = None
+    while True:
+        request = dict(plan.params)
+        if start is not None:
+            request["ExclusiveStartKey"] = start
+        if page_size is not None:
+            request["Limit"] = page_size
+        async with limiter:
+            response = await call("Scan", request, table=plan.table)
+        yield response
+        start = response.get("LastEvaluatedKey")
+        if not start:
+            return
 
 
 @contextmanager
@@ -122,24 +145,14 @@ class ParallelScan(Generic[M]):
 
         async def worker(plan: _Plan, out: MemoryObjectSendStream[list[Item]]) -> None:
             with out:
-                start: dict[str, Any] | None = None
-                while True:
-                    request = dict(plan.params)
-                    if start is not None:
-                        request["ExclusiveStartKey"] = start
-                    if page_size is not None:
-                        request["Limit"] = page_size
-                    async with limiter:
-                        response = await call("Scan", request, table=plan.table)
-                    got = response.get("Items")
-                    if got:
-                        try:
-                            await out.send(got)
-                        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                            return  # the consumer has all it wants
-                    start = response.get("LastEvaluatedKey")
-                    if not start:
-                        return
+                async with aclosing(_segment_pages(call, plan, page_size, limiter)) as pages:
+                    async for response in pages:
+                        got = response.get("Items")
+                        if got:
+                            try:
+                                await out.send(got)
+                            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                                return  # the consumer has all it wants
 
         def decode_one(raw: Item) -> M:
             return decode(raw, partial=partial)
@@ -171,19 +184,8 @@ class ParallelScan(Generic[M]):
         page_size = self.scan.request_limit
 
         async def worker(i: int, plan: _Plan) -> None:
-            start: dict[str, Any] | None = None
-            while True:
-                request = dict(plan.params)
-                if start is not None:
-                    request["ExclusiveStartKey"] = start
-                if page_size is not None:
-                    request["Limit"] = page_size
-                async with limiter:
-                    response = await call("Scan", request, table=plan.table)
+            async for response in _segment_pages(call, plan, page_size, limiter):
                 totals[i] += int(response.get("Count", 0))
-                start = response.get("LastEvaluatedKey")
-                if not start:
-                    return
 
         with _single_error():
             async with anyio.create_task_group() as tg:
