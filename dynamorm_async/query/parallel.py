@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import collections
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import aclosing, asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
@@ -28,7 +28,7 @@ async def _segment_pages(
     plan: _Plan,
     page_size: int | None,
     limiter: CapacityLimiter,
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """Every Scan response of one segment, page after page; the limiter is held only while sending."""
     start: dict[str, Any] | None = None
     while True:
