@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._lazy import lazy_exports
 from .db import DB
 from .errors import (
     AssumeRoleError,
@@ -127,36 +128,23 @@ if TYPE_CHECKING:
     from .retry import Backoff
     from .transactions import TransactWrite
 
-#: Names imported on first access (module ``__getattr__``), so ``import dynamorm_async`` stays cheap.
-_LAZY = {
-    # Not needed by a first GetItem: loaded when named (cold start).
-    "BatchGetResult": ".batch",
-    "BatchWriteResult": ".batch",
-    "Page": ".query",
-    "ParallelScan": ".query",
-    "Query": ".query",
-    "Scan": ".query",
-    "Backoff": ".retry",
-    "TransactWrite": ".transactions",
-    "AccountConfig": ".accounts",
-    "MultiAccountDB": ".accounts",
-    "current_partner": ".accounts",
-    "LambdaDB": ".aws_lambda",
-    "LambdaTuning": ".aws_lambda",
-    "enable_xray_tracing": ".aws_lambda",
-    "get_lambda_memory_mb": ".aws_lambda",
-    "is_lambda_environment": ".aws_lambda",
-    "optimize_for_memory": ".aws_lambda",
-    "with_lambda_timeout": ".aws_lambda",
+#: Names imported on first access, so ``import dynamorm_async`` stays cheap (cold start); the
+#: ``TYPE_CHECKING`` imports above mirror this list for type checkers (a test holds them equal).
+_EXPORTS = {
+    ".accounts": ("AccountConfig", "MultiAccountDB", "current_partner"),
+    ".aws_lambda": (
+        "LambdaDB",
+        "LambdaTuning",
+        "enable_xray_tracing",
+        "get_lambda_memory_mb",
+        "is_lambda_environment",
+        "optimize_for_memory",
+        "with_lambda_timeout",
+    ),
+    ".batch": ("BatchGetResult", "BatchWriteResult"),
+    ".query": ("Page", "ParallelScan", "Query", "Scan"),
+    ".retry": ("Backoff",),
+    ".transactions": ("TransactWrite",),
 }
 
-
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -18,7 +18,7 @@ name                           module
 =============================  =======================================================
 ``LambdaDB``                   :mod:`.db`: the DB made once per environment
 ``with_lambda_timeout``        :mod:`.timeout`: the deadline scope
-``HandlerRunner``, ...         :mod:`.runner`: one event loop, cold/warm, debug counters
+``HandlerRunner``, ...         :mod:`.runner`: one event loop; ``runtime_stats()`` debug counters
 ``is_lambda_environment``, ... :mod:`.env`: environment detection
 ``optimize_for_memory``, ...   :mod:`.tuning`: memory tiers
 ``enable_xray_tracing``        :mod:`.xray`: X-Ray subsegments and annotations
@@ -28,18 +28,17 @@ name                           module
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .db import LambdaDB
     from .env import get_function_name, get_initialization_type, get_lambda_memory_mb, is_lambda_environment
     from .runner import (
-        RUNTIME_STATS,
         HandlerRunner,
         InvocationInfo,
         LambdaHandler,
-        RuntimeStats,
         current_invocation,
         default_runner,
         runtime_stats,
@@ -49,38 +48,32 @@ if TYPE_CHECKING:
     from .tuning import LambdaTuning, current_tuning, optimize_for_memory, tuning_for_memory
     from .xray import enable_xray_tracing
 
-_WHERE = {
-    "LambdaDB": "db",
-    "get_function_name": "env",
-    "get_initialization_type": "env",
-    "get_lambda_memory_mb": "env",
-    "is_lambda_environment": "env",
-    "RUNTIME_STATS": "runner",
-    "HandlerRunner": "runner",
-    "InvocationInfo": "runner",
-    "LambdaHandler": "runner",
-    "RuntimeStats": "runner",
-    "current_invocation": "runner",
-    "default_runner": "runner",
-    "runtime_stats": "runner",
-    "register_snapstart_hooks": "snapstart",
-    "lambda_deadline": "timeout",
-    "with_lambda_timeout": "timeout",
-    "LambdaTuning": "tuning",
-    "current_tuning": "tuning",
-    "optimize_for_memory": "tuning",
-    "tuning_for_memory": "tuning",
-    "enable_xray_tracing": "xray",
+#: Every name is imported on first access; the ``TYPE_CHECKING`` imports mirror this list.
+_EXPORTS = {
+    ".db": ("LambdaDB",),
+    ".env": ("get_function_name", "get_initialization_type", "get_lambda_memory_mb", "is_lambda_environment"),
+    ".runner": (
+        "HandlerRunner",
+        "InvocationInfo",
+        "LambdaHandler",
+        "current_invocation",
+        "default_runner",
+        "runtime_stats",
+    ),
+    ".snapstart": ("register_snapstart_hooks",),
+    ".timeout": ("lambda_deadline", "with_lambda_timeout"),
+    ".tuning": ("LambdaTuning", "current_tuning", "optimize_for_memory", "tuning_for_memory"),
+    ".xray": ("enable_xray_tracing",),
 }
 
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
+
 __all__ = [
-    "RUNTIME_STATS",
     "HandlerRunner",
     "InvocationInfo",
     "LambdaDB",
     "LambdaHandler",
     "LambdaTuning",
-    "RuntimeStats",
     "current_invocation",
     "current_tuning",
     "default_runner",
@@ -97,15 +90,3 @@ __all__ = [
     "with_lambda_timeout",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])

@@ -6,17 +6,16 @@ import the module twice.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from dynamorm_async.testing.dynamodb_local import DynamoDBLocal, ensure_installed
+    from .dynamodb_local import DynamoDBLocal, ensure_installed
+
+#: Every name is imported on first access; the ``TYPE_CHECKING`` imports mirror this list.
+_EXPORTS = {".dynamodb_local": ("DynamoDBLocal", "ensure_installed")}
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = ["DynamoDBLocal", "ensure_installed"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from dynamorm_async.testing import dynamodb_local
-
-        return getattr(dynamodb_local, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

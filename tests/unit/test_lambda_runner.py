@@ -15,7 +15,8 @@ import anyio
 import pytest
 
 from dynamorm_async import LambdaDB, LambdaTimeoutError
-from dynamorm_async.aws_lambda import RUNTIME_STATS, HandlerRunner, InvocationInfo, current_invocation
+from dynamorm_async.aws_lambda import HandlerRunner, InvocationInfo, current_invocation
+from dynamorm_async.aws_lambda.runner import RUNTIME_STATS
 from dynamorm_async.deadline import current_deadline
 
 

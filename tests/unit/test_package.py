@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import subprocess
 import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 import dynamorm_async
 
@@ -26,3 +32,43 @@ def test_import_does_not_load_aws_sdk_or_http_stack() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+LAZY_PACKAGES = ("dynamorm_async", "dynamorm_async.aws_lambda", "dynamorm_async.testing")
+
+
+def _type_checking_imports(module: ModuleType) -> dict[str, set[str]]:
+    """``{relative module: names}`` imported under the module's ``if TYPE_CHECKING:``."""
+    assert module.__file__ is not None
+    tree = ast.parse(Path(module.__file__).read_text())
+    found: dict[str, set[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for stmt in node.body:
+                assert isinstance(stmt, ast.ImportFrom), ast.dump(stmt)
+                key = "." * stmt.level + (stmt.module or "")
+                found.setdefault(key, set()).update(a.name for a in stmt.names)
+    return found
+
+
+@pytest.mark.parametrize("name", LAZY_PACKAGES)
+def test_lazy_exports_match_type_checking_imports_and_all(name: str) -> None:
+    module = importlib.import_module(name)
+    exports = {mod: set(names) for mod, names in module._EXPORTS.items()}
+    assert _type_checking_imports(module) == exports
+    lazy = {n for names in exports.values() for n in names}
+    eager = {n for n in vars(module) if not n.startswith("_") and n not in lazy}
+    eager -= {"annotations", "TYPE_CHECKING", "lazy_exports"}
+    eager -= {n for n, v in vars(module).items() if isinstance(v, ModuleType)}
+    assert set(module.__all__) - {"__version__"} == lazy | eager
+    for n in module.__all__:
+        assert getattr(module, n) is not None
+    assert set(dir(module)) >= set(module.__all__)
+    with pytest.raises(AttributeError):
+        _ = module.no_such_name
+
+
+def test_all_lists_no_internals() -> None:
+    internals = {"STATS", "IN_FLIGHT", "map_error", "key_id", "RUNTIME_STATS", "RuntimeStats"}
+    for name in LAZY_PACKAGES:
+        assert not internals & set(importlib.import_module(name).__all__), name
