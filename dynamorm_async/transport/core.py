@@ -87,7 +87,7 @@ class RetryingTransport:
         try:
             await self.raw.connect()
         except Exception as exc:
-            raise self._locate(library_error(exc, operation="CreateClient"), None) from exc
+            raise self._locate(library_error(exc, operation="CreateClient"), None, "CreateClient") from exc
 
     async def close(self) -> None:
         """Close the raw transport's client; the next call makes a new one."""
@@ -140,7 +140,7 @@ class RetryingTransport:
             try:
                 result = await self.raw.send(operation, params)
             except Exception as exc:
-                err = self._locate(library_error(exc, operation=operation), table)
+                err = self._locate(library_error(exc, operation=operation), table, operation)
                 if isinstance(err, ConnectionFailed) and err.may_have_reached_aws:
                     in_doubt += 1
                 _annotate(err, attempt, in_doubt)
@@ -176,9 +176,11 @@ class RetryingTransport:
             meta[IN_DOUBT_ATTEMPTS] = in_doubt
             return result
 
-    def _locate(self, err: DynamORMError, table: str | None) -> DynamORMError:
-        """Fill in the table and the partner label on an error that lacks them."""
+    def _locate(self, err: DynamORMError, table: str | None, operation: str) -> DynamORMError:
+        """Fill in the operation, the table and the partner label on an error that lacks them."""
         if isinstance(err, ServiceError):
+            if not err.operation:
+                err.operation = operation
             if err.table is None:
                 err.table = table
             if err.partner is None:

@@ -39,7 +39,7 @@ from dynamorm_async.transport import (
     TransportConfig,
     debug_stats,
 )
-from dynamorm_async.transport.errortable import CONNECTION_LOST
+from dynamorm_async.transport.errortable import CHECKSUM_MISMATCH, CONNECTION_LOST
 from tests.conftest import AWS_REGION
 from tests.faultproxy import FaultProxy, Faults
 from tests.integration.conftest import TableFactory
@@ -218,3 +218,25 @@ async def test_a_successful_answer_says_which_attempt_succeeded_and_what_is_in_d
     meta = answer["ResponseMetadata"]
     assert meta[RETRY_ATTEMPTS] == 2  # the third attempt succeeded
     assert meta[IN_DOUBT_ATTEMPTS] == 1  # the first was sent and its answer lost
+
+
+async def test_an_answer_that_fails_its_crc32_is_retried_and_never_returned(
+    dynamodb_local: str, db: DB, tables: TableFactory
+) -> None:
+    await tables(Parcel)
+    await db.manager(Parcel).put(Parcel(parcel_id="p1", weight=4))
+    faults = Faults(
+        schedule=("bad_checksum", "ok", "bad_checksum", "bad_checksum"), operations=frozenset({"GetItem"})
+    )
+    async with FaultProxy(dynamodb_local, faults) as proxy:
+        config = TransportConfig(
+            region=AWS_REGION, endpoint_url=proxy.endpoint_url, max_attempts=2, backoff_base=0.001
+        )
+        async with DB(config=config) as client:
+            parcels = client.manager(Parcel)
+            assert (await parcels.get("p1")).weight == 4  # the corrupt answer was refused, the retry used
+            with pytest.raises(ConnectionFailed) as caught:
+                await parcels.get("p1")
+    assert caught.value.code == CHECKSUM_MISMATCH
+    assert caught.value.may_have_reached_aws and caught.value.in_doubt and caught.value.attempts == 2
+    assert proxy.counts["bad_checksum"] == 3
