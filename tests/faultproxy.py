@@ -62,10 +62,10 @@ class Faults:
     ``throttle``, ``server_error``, ``reset``, ``drop_response`` and ``bad_checksum`` exclude each
     other (their sum must not pass 1); ``latency`` (a pause of ``delay`` seconds) and ``partial``
     are drawn apart. A partial answer holds back each item or key with probability
-    ``unprocessed_share``, and at least one. ``operations`` limits faults to those operations (``None``: all of them), e.g.
-    ``frozenset({"BatchWriteItem"})``. ``schedule`` names the fault of each of the first
-    matching requests (``"ok"``, ``"partial"`` or one of the exclusive faults), before the
-    probabilities take over.
+    ``unprocessed_share``, and at least one. ``operations`` limits faults to those operations
+    (``None``: all of them), e.g. ``frozenset({"BatchWriteItem"})``. ``schedule`` names the fault
+    of each of the first matching requests (``"ok"``, ``"partial"`` or one of the exclusive
+    faults), before the probabilities take over.
     """
 
     throttle: float = 0.0
