@@ -128,3 +128,10 @@ def test_library_errors_pass_unchanged_and_validation_error_is_a_deprecated_alia
     mine = errors.Throttled("slow", code="ThrottlingException")
     assert t.library_error(mine, operation="GetItem") is mine
     assert errors.ValidationError is errors.ServiceValidationError
+
+
+def test_deadline_errors_form_one_family() -> None:
+    assert issubclass(errors.LambdaTimeoutError, errors.DeadlineExceeded)
+    assert issubclass(errors.DeadlinePartialFailure, errors.DeadlineExceeded)  # batches at the deadline
+    assert issubclass(errors.DeadlineExceeded, TimeoutError)
+    assert issubclass(errors.ConnectionFailed, errors.ServiceError)
