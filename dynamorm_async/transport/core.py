@@ -116,6 +116,7 @@ class RetryingTransport:
         attempt = 0
         in_doubt = 0
         spent = 0
+        last: DynamORMError | None = None  # the error of the previous attempt, if it failed
         while True:
             deadline = current_deadline()
             if deadline is not None and deadline.remaining() <= 0:
@@ -129,7 +130,7 @@ class RetryingTransport:
                 if watch is not None:
                     watch.end(late)  # refused, not cut off: the observer hears it before the checkpoint
                 await _checkpoint()  # delivers a deadline scope's cancellation, if there is one
-                raise late
+                raise late from last
             attempt += 1
             if attempt == 1:
                 for hook in self.hooks:
@@ -167,6 +168,7 @@ class RetryingTransport:
                 import anyio
 
                 await anyio.sleep(delay)
+                last = err
                 continue
             self.budget.deposit(spent)
             meta = result.get("ResponseMetadata")
