@@ -40,7 +40,7 @@ import anyio
 from aiobotocore.credentials import AioCredentials
 
 from dynamorm_async import DB, AccountConfig, HashKey, Model, MultiAccountDB, TransportConfig
-from dynamorm_async.transport import Transport
+from dynamorm_async.transport import build_transport
 
 DEFAULT_REPEATS = 7
 DEFAULT_OPS = 200
@@ -152,7 +152,7 @@ async def _measure(moto_url: str, repeats: int, ops: int, n_partners: int) -> di
             keys = await mdb.credentials(partner).credentials.get_frozen_credentials()
             credentials = AioCredentials(keys.access_key, keys.secret_key, keys.token)
             config = TransportConfig(region=REGION, endpoint_url=moto_url)
-            transport = Transport(config, credentials=credentials)
+            transport = build_transport(config, credentials=credentials)
             by_hand.append(DB(transport=transport).manager(BenchItem))
 
         async def by_hand_get(i: int) -> object:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .manager import Manager
 from .model import Model
 from .schema import schema_of
-from .transport import Transport, TransportConfig
+from .transport import RawTransport, Transport, TransportConfig, as_transport, build_transport
 
 if TYPE_CHECKING:
     from .transactions import TransactWrite
@@ -20,8 +20,13 @@ class DB:
     """A DynamoDB connection: lazy (no client until the first call), reusable, closable.
 
     ``session`` may be an aiobotocore ``AioSession`` or an ``aioboto3.Session``; transport
-    options (``max_pool_connections``, ``connect_timeout``, ``read_timeout``, ``retry_mode``,
-    ``max_attempts``) go to :class:`~dynamorm_async.transport.TransportConfig`.
+    options (``max_pool_connections``, ``connect_timeout``, ``read_timeout``, ``max_attempts``,
+    ``backoff_base``, ``backoff_cap``) go to :class:`~dynamorm_async.transport.TransportConfig`.
+    ``transport`` replaces the one the DB would build: any
+    :class:`~dynamorm_async.transport.Transport` (e.g. ``testing.MockTransport``) is used as is,
+    with no retries added; a raw one (a :class:`~dynamorm_async.transport.RawTransport`, one way
+    to the wire) is wrapped in the library's retrying transport, which adds the deadline check,
+    retries, the error table and hooks.
     ``cursor_secret`` (16+ bytes, or a list to rotate keys) signs every query/scan cursor the
     managers hand out and makes them refuse unsigned or altered ones (:mod:`dynamorm_async.cursor`).
     """
@@ -34,7 +39,7 @@ class DB:
         session: Any = None,
         credentials: Any = None,
         config: TransportConfig | None = None,
-        transport: Transport | None = None,
+        transport: Transport | RawTransport | None = None,
         cursor_secret: str | bytes | Sequence[str | bytes] | None = None,
         **transport_options: Any,
     ) -> None:
@@ -43,8 +48,8 @@ class DB:
                 config = TransportConfig(region=region, endpoint_url=endpoint_url, **transport_options)
             elif region or endpoint_url or transport_options:
                 raise TypeError("pass either config= or region/endpoint_url/transport options, not both")
-            transport = Transport(config, session=session, credentials=credentials)
-        self.transport = transport
+            transport = build_transport(config, session=session, credentials=credentials)
+        self.transport: Transport = as_transport(transport)
         self._managers: dict[type[Model], Manager[Any]] = {}
         from .cursor import signing_keys
 
@@ -84,8 +89,10 @@ class DB:
         return await transact_get(self, gets)
 
     async def connect(self) -> None:
-        """Create the client now instead of on the first call."""
-        await self.transport.client()
+        """Create the client now instead of on the first call (transports that have one)."""
+        connect = getattr(self.transport, "connect", None)
+        if connect is not None:
+            await connect()
 
     async def close(self) -> None:
         """Close the client and its connection pool."""

@@ -14,7 +14,8 @@ The tree::
     │   ├── DuplicateKey           a batch or transaction names the same item twice
     │   └── ModelValidationError   pydantic rejected the item's data (wraps pydantic's error)
     ├── ItemNotFound               get() found no item
-    ├── LambdaTimeoutError         the Lambda deadline (minus its buffer) was reached
+    ├── DeadlineExceeded           the active deadline was reached (or a retry pause would pass it)
+    │   └── LambdaTimeoutError     the same, inside a Lambda deadline scope
     ├── PartialFailure             a batch finished with work left over (lists exactly what)
     │   └── DeadlinePartialFailure a batch stopped at the deadline (also a LambdaTimeoutError)
     ├── CredentialsError           missing, expired or refused credentials
@@ -27,10 +28,16 @@ The tree::
         ├── TableNotFound          the table does not exist (ResourceNotFoundException)
         ├── TableInUse             the table is being created, updated or deleted
         ├── TableAlreadyExists     create_table on an existing table
-        └── ValidationError        DynamoDB's own ValidationException
+        ├── ServiceValidationError DynamoDB's own ValidationException (``ValidationError``: old name)
+        └── ConnectionFailed       no answer: connect failed, connection lost, timed out, corrupt answer
 
-Low-level botocore errors are turned into these by :func:`dynamorm_async.transport` alone,
-always with ``raise ... from`` so the original stays on ``__cause__``.
+Low-level errors (botocore's, aiohttp's, ``OSError``) are turned into these by one table,
+:mod:`dynamorm_async.transport.errortable`, always with ``raise ... from`` so the original stays
+on ``__cause__``.
+
+Every error raised by a call through the transport says how the call went on two attributes:
+``attempts`` (how many requests were sent, 0 when none was) and ``in_doubt`` (whether one of
+them was sent and its answer lost, so DynamoDB may have applied it).
 """
 
 from __future__ import annotations
@@ -101,16 +108,30 @@ class ItemNotFound(DynamORMError, LookupError):
         self.key = dict(key)
 
 
-class LambdaTimeoutError(DynamORMError, TimeoutError):
-    """The invocation's deadline (Lambda deadline minus the buffer) was reached.
+class DeadlineExceeded(DynamORMError, TimeoutError):
+    """The active deadline (:mod:`dynamorm_async.deadline`) was reached; nothing more was sent.
 
-    ``operation`` names what was being done (or about to be sent) when the deadline hit.
+    Also raised *before* the deadline when the pause before a retry would end past it.
+    ``operation`` names what was being done (or about to be sent); ``remaining`` the seconds left
+    (negative: late by that much); ``attempts`` how many requests of the call were sent before
+    it stopped, and ``in_doubt`` whether one of them may have been applied (answer lost).
     """
+
+    attempts: int = 0
+    in_doubt: bool = False
 
     def __init__(self, message: str, *, operation: str | None = None, remaining: float | None = None) -> None:
         super().__init__(message)
         self.operation = operation
         self.remaining = remaining
+
+
+class LambdaTimeoutError(DeadlineExceeded):
+    """The invocation's deadline (Lambda deadline minus the buffer) was reached.
+
+    What a :class:`DeadlineExceeded` is inside a Lambda deadline scope
+    (:func:`~dynamorm_async.aws_lambda.with_lambda_timeout`), so handlers can catch either.
+    """
 
 
 class PartialFailure(DynamORMError):
@@ -190,7 +211,16 @@ class UnknownPartner(DynamORMError, LookupError):
 
 
 class ServiceError(DynamORMError):
-    """DynamoDB (or STS) answered with an error."""
+    """DynamoDB (or STS) answered with an error, or (:class:`ConnectionFailed`) did not answer.
+
+    ``code`` is AWS's error code, or one of the documented constants of
+    :mod:`dynamorm_async.transport.errortable`; never a Python class name. ``status`` is the HTTP
+    status when there was an answer. ``attempts`` and ``in_doubt`` say how the call went (see
+    the module docstring).
+    """
+
+    attempts: int = 0
+    in_doubt: bool = False
 
     def __init__(
         self,
@@ -201,6 +231,7 @@ class ServiceError(DynamORMError):
         table: str | None = None,
         request_id: str | None = None,
         partner: str | None = None,
+        status: int | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -209,6 +240,7 @@ class ServiceError(DynamORMError):
         self.table = table
         self.request_id = request_id
         self.partner = partner
+        self.status = status
 
     def __str__(self) -> str:
         where = f" on table {self.table!r}" if self.table else ""
@@ -264,17 +296,39 @@ class TableAlreadyExists(ServiceError):
     """create_table was asked for a table that already exists."""
 
 
-class ValidationError(ServiceError):
+class ServiceValidationError(ServiceError):
     """DynamoDB rejected the request as invalid (its own ValidationException)."""
+
+
+#: Deprecated alias of :class:`ServiceValidationError` (the old name clashed with pydantic's);
+#: kept for one release.
+ValidationError = ServiceValidationError
+
+
+class ConnectionFailed(ServiceError):
+    """No usable answer came: the connection failed, was lost, timed out, or the answer was corrupt.
+
+    ``code`` is one of the constants of :mod:`dynamorm_async.transport.errortable`
+    (``CONNECT_FAILED``, ``CONNECTION_LOST``, ``READ_TIMEOUT``, ``CHECKSUM_MISMATCH``, ...).
+    ``may_have_reached_aws`` says whether this request may have reached AWS: ``False`` when it
+    certainly did not (the connection was never made), ``True`` when it was sent and the answer
+    lost, so DynamoDB may have applied it.
+    """
+
+    def __init__(self, message: str, *, may_have_reached_aws: bool, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.may_have_reached_aws = may_have_reached_aws
 
 
 __all__ = [
     "AssumeRoleError",
     "CancellationReason",
     "ConditionCheckFailed",
+    "ConnectionFailed",
     "CredentialsError",
-    "DuplicateKey",
+    "DeadlineExceeded",
     "DeadlinePartialFailure",
+    "DuplicateKey",
     "DynamORMError",
     "InvalidCursor",
     "InvalidInput",
@@ -288,6 +342,7 @@ __all__ = [
     "ModelValidationError",
     "PartialFailure",
     "ServiceError",
+    "ServiceValidationError",
     "TableAlreadyExists",
     "TableInUse",
     "TableNotFound",

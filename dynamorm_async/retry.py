@@ -1,26 +1,33 @@
-"""Bounded exponential backoff with full jitter, that never sleeps past the active deadline.
+"""The library's one retry policy: what to retry, how long to pause, how many tries, and a budget.
 
-Botocore already retries a single request (throttles, 5xx, dropped connections) under the
-transport's ``retry_mode``/``max_attempts``. This module retries at the next level up: work that
-DynamoDB accepted only in part (``UnprocessedItems``/``UnprocessedKeys`` of a batch), or a whole
-batch request whose botocore retries ran out on a transient error. Every loop here is bounded
-twice, by a number of attempts and by the active deadline (:mod:`dynamorm_async.deadline`): a
-pause that would end past the deadline is not taken, so the caller can stop at once and report
-what is left instead of being cancelled in the middle of a sleep.
+Retries are the library's, not botocore's (the aiobotocore transport switches botocore's off):
+the retrying transport (:mod:`dynamorm_async.transport.core`) runs :class:`RetryPolicy` around
+every call, and batch loops (:func:`drain`) resend leftovers (``UnprocessedItems`` /
+``UnprocessedKeys``) with the same :class:`Backoff`. Every loop is bounded twice, by a number of
+attempts and by the active deadline (:mod:`dynamorm_async.deadline`): a pause that would end
+past the deadline is not taken, so the caller stops at once and reports what is left instead of
+being cancelled in the middle of a sleep.
 
-Delays follow the "full jitter" scheme: before retry ``n`` (1-based) the pause is drawn uniformly
-from ``[0, min(cap, base * 2 ** (n - 1))]``, which spreads competing clients apart best.
+What is retried (:func:`is_transient`): throttling, 5xx answers and the transient codes below,
+connection failures (:class:`~dynamorm_async.errors.ConnectionFailed`, corrupt answers
+included). Delays follow "full jitter": before retry ``n`` (1-based) the pause is drawn
+uniformly from ``[0, min(cap, base * 2 ** (n - 1))]``, which spreads competing clients apart.
+
+:class:`RetryBudget` keeps a storm of failures from multiplying load: each retry costs tokens,
+each success refills some. Unlike botocore's quota it can never switch retries off for good:
+when it is empty, the *first* retry of each call is still allowed (free), so a long-lived
+client that went through a bad patch still retries the next dropped answer.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
 from .deadline import remaining
-from .errors import LambdaTimeoutError, ServiceError, Throttled
+from .errors import ConnectionFailed, DeadlineExceeded, ServiceError, Throttled
 
 T = TypeVar("T")
 
@@ -38,25 +45,24 @@ TRANSIENT_CODES = frozenset(
         "RequestTimeout",
         "RequestTimeoutException",
         "LimitExceededException",
+        "TransactionInProgressException",
     }
 )
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Whether ``exc`` is worth retrying: throttling, a 5xx answer or a dropped connection.
+    """Whether ``exc`` is worth retrying: throttling, a 5xx answer, a transient code, no answer.
 
     Errors caused by the request itself (validation, missing table, credentials, failed
-    conditions) are not transient: retrying them would fail the same way.
+    conditions, cancelled transactions) are not transient: retrying them would fail the same way.
     """
-    if isinstance(exc, Throttled):
+    if isinstance(exc, (Throttled, ConnectionFailed)):
         return True
-    if type(exc) is not ServiceError:  # subclasses name a definite, non-transient cause
+    if type(exc) is not ServiceError:  # other subclasses name a definite, non-transient cause
         return False
-    code = exc.code
-    if code in TRANSIENT_CODES or (code.isdigit() and code.startswith("5")):
+    if exc.code in TRANSIENT_CODES:
         return True
-    # The transport maps connection-level failures to ServiceError(code=<exception class name>).
-    return code.endswith(("ConnectionError", "ClosedError", "TimeoutError", "Disconnected", "ResetError"))
+    return exc.status is not None and exc.status >= 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +111,67 @@ DEFAULT_BACKOFF = Backoff()
 
 
 @dataclass(slots=True)
+class RetryBudget:
+    """A token bucket shared by the calls of one transport: retries spend, successes refill.
+
+    A retry costs ``retry_cost`` tokens (``failure_cost`` after a connection failure, which
+    usually means a sick endpoint); a call that succeeds puts back what its retries cost, or
+    ``refill`` when it needed none, up to ``capacity``. When the bucket cannot pay, the first
+    retry of a call is still allowed, free: the budget slows a storm down, it never switches
+    retries off for the life of a process.
+    """
+
+    capacity: int = 500
+    retry_cost: int = 5
+    failure_cost: int = 10
+    refill: int = 1
+    tokens: int = field(default=-1)
+
+    def __post_init__(self) -> None:
+        if self.tokens < 0:
+            self.tokens = self.capacity
+
+    def withdraw(self, error: BaseException, *, retry: int) -> int | None:
+        """Pay for retry number ``retry`` after ``error``: the cost paid, or ``None`` if refused."""
+        cost = self.failure_cost if isinstance(error, ConnectionFailed) else self.retry_cost
+        if self.tokens >= cost:
+            self.tokens -= cost
+            return cost
+        return 0 if retry == 1 else None
+
+    def deposit(self, spent: int) -> None:
+        """A call succeeded after its retries cost ``spent`` tokens: refund them (or ``refill``)."""
+        self.tokens = min(self.capacity, self.tokens + (spent or self.refill))
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """What the retrying transport does on a failed attempt: retry or not, and after which pause.
+
+    ``attempts`` is the total number of tries per call, the first included
+    (:attr:`TransportConfig.max_attempts <dynamorm_async.transport.TransportConfig.max_attempts>`).
+    ``throttle_base`` is the larger backoff base used after throttling (DynamoDB's partitions
+    need time to recover); other retries use ``backoff.base``. ``retryable`` decides what to retry.
+    """
+
+    attempts: int = 3
+    backoff: Backoff = DEFAULT_BACKOFF
+    throttle_base: float = 0.1
+    retryable: Callable[[BaseException], bool] = is_transient
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("RetryPolicy.attempts counts the first try and must be at least 1")
+
+    def delay(self, error: BaseException, retry: int) -> float:
+        """The pause before retry number ``retry`` after ``error`` (full jitter)."""
+        b = self.backoff
+        base = max(b.base, self.throttle_base) if isinstance(error, Throttled) else b.base
+        ceiling = min(b.cap, base * 2.0 ** max(retry - 1, 0))
+        return (b.rng or _system_random).uniform(0.0, ceiling)
+
+
+@dataclass(slots=True)
 class Outcome(Generic[T]):
     """What a bounded retry loop ended with: the work ``left`` (``None`` if all done), and why it stopped."""
 
@@ -122,9 +189,10 @@ async def drain(
     """Send ``work``, then resend what comes back unfinished, until none is left or a bound is hit.
 
     ``send`` returns the part of its argument that was not done (``None`` or empty when all
-    was). A transient error (:func:`is_transient`) counts as "nothing done this time"; any other
-    error propagates. A deadline reached before a send (:class:`LambdaTimeoutError` from the
-    transport, nothing sent) stops the loop with ``reason="deadline"``.
+    was). A transient error (:func:`is_transient`) left after the transport's own retries counts
+    as "nothing done this time"; any other error propagates. A deadline reached before a send
+    (:class:`~dynamorm_async.errors.DeadlineExceeded` from the transport, or seen here first)
+    stops the loop with ``reason="deadline"``.
     """
     attempt = 0
     error: BaseException | None = None
@@ -136,7 +204,7 @@ async def drain(
         try:
             left = await send(work)
             error = None
-        except LambdaTimeoutError as exc:
+        except DeadlineExceeded as exc:
             return Outcome(work, attempt - 1, "deadline", exc)
         except ServiceError as exc:
             if not is_transient(exc):
@@ -150,4 +218,14 @@ async def drain(
             return Outcome(work, attempt, stop, error)
 
 
-__all__ = ["DEFAULT_BACKOFF", "TRANSIENT_CODES", "Backoff", "Outcome", "StopReason", "drain", "is_transient"]
+__all__ = [
+    "DEFAULT_BACKOFF",
+    "TRANSIENT_CODES",
+    "Backoff",
+    "Outcome",
+    "RetryBudget",
+    "RetryPolicy",
+    "StopReason",
+    "drain",
+    "is_transient",
+]

@@ -14,6 +14,8 @@ framed by ``Content-Length`` (chunked responses are read too). Per request it ca
   error (HTTP 500) without forwarding anything;
 * reset the connection before forwarding (nothing reaches DynamoDB), or forward the request and
   then reset without answering (DynamoDB applied it, the client cannot know: ``drop_response``);
+* forward the request and answer with a body that no longer matches its ``x-amz-crc32``
+  header (``bad_checksum``: an answer corrupted on the way);
 * add latency;
 * answer a BatchWriteItem or BatchGetItem in part. The *request* is rewritten to leave some
   items (keys) out, and those are reported in ``UnprocessedItems`` (``UnprocessedKeys``) of the
@@ -50,26 +52,27 @@ _MAX_HEAD = 64 * 1024
 _ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 
 #: Faults that replace the normal answer; at most one applies to a request.
-EXCLUSIVE_FAULTS = ("throttle", "server_error", "reset", "drop_response")
+EXCLUSIVE_FAULTS = ("throttle", "server_error", "reset", "drop_response", "bad_checksum")
 
 
 @dataclass(frozen=True)
 class Faults:
     """Probabilities (0 to 1) of each fault per request, and which operations they apply to.
 
-    ``throttle``, ``server_error``, ``reset`` and ``drop_response`` exclude each other (their sum
-    must not pass 1); ``latency`` (a pause of ``delay`` seconds) and ``partial`` are drawn apart.
-    A partial answer holds back each item or key with probability ``unprocessed_share``, and at
-    least one. ``operations`` limits faults to those operations (``None``: all of them), e.g.
-    ``frozenset({"BatchWriteItem"})``. ``schedule`` names the fault of each of the first
-    matching requests (``"ok"``, ``"partial"`` or one of the exclusive faults), before the
-    probabilities take over.
+    ``throttle``, ``server_error``, ``reset``, ``drop_response`` and ``bad_checksum`` exclude each
+    other (their sum must not pass 1); ``latency`` (a pause of ``delay`` seconds) and ``partial``
+    are drawn apart. A partial answer holds back each item or key with probability
+    ``unprocessed_share``, and at least one. ``operations`` limits faults to those operations
+    (``None``: all of them), e.g. ``frozenset({"BatchWriteItem"})``. ``schedule`` names the fault
+    of each of the first matching requests (``"ok"``, ``"partial"`` or one of the exclusive
+    faults), before the probabilities take over.
     """
 
     throttle: float = 0.0
     server_error: float = 0.0
     reset: float = 0.0
     drop_response: float = 0.0
+    bad_checksum: float = 0.0
     latency: float = 0.0
     delay: float = 0.02
     partial: float = 0.0
@@ -273,6 +276,10 @@ class FaultProxy:
         if held:
             response = _merge_unprocessed(operation, response, held)
         assert response is not None
+        if plan.fault == "bad_checksum":
+            self.counts["bad_checksum"] += 1
+            # Still valid JSON, but not the bytes the checksum was computed on.
+            response = _Message(response.start, response.headers, response.body + b" ")
         await client.send(response.encode())
         return True
 

@@ -28,7 +28,7 @@ import datetime as _dt
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AssumeRoleError, CredentialsError, LambdaTimeoutError, ServiceError
+from ..errors import AssumeRoleError, CredentialsError, DeadlineExceeded, ServiceError
 
 if TYPE_CHECKING:
     from ..transport import Transport
@@ -110,7 +110,7 @@ class PartnerCredentials:
         }
         try:
             response = await self._sts.call("AssumeRole", params)
-        except LambdaTimeoutError:
+        except DeadlineExceeded:
             raise  # the deadline, not STS: nothing was sent
         except (CredentialsError, ServiceError) as exc:
             code = getattr(exc, "code", None) or type(exc).__name__

@@ -33,7 +33,7 @@ from ..db import DB
 from ..errors import AssumeRoleError, CredentialsError, DynamORMError, InvalidInput, UnknownPartner
 from ..manager import Manager
 from ..model import Model
-from ..transport import CallHook, Transport, TransportConfig, new_session
+from ..transport import CallHook, RetryingTransport, Transport, TransportConfig, build_transport, new_session
 from .config import AccountConfig
 from .context import ACTIVE, Active
 from .credentials import PartnerCredentials
@@ -103,12 +103,13 @@ class PartnerSlot:
         return f"PartnerSlot({self.id!r}, {self.account!r}, cached={self.cached}, inflight={self.inflight})"
 
 
-class PartnerTransport(Transport):
+class PartnerTransport:
     """The transport of one partner: its own session, credentials and client, labelled with the partner id.
 
-    Beyond :class:`Transport` it keeps the owner's client cache up to date, makes the partner
-    active for the duration of each call (so log records name it), and when AWS refuses the
-    keys as expired it forces one credential refresh and sends the request once more.
+    It wraps (composes) the library's transport for the partner's account, and around each call
+    keeps the owner's client cache up to date, makes the partner active (so log records name
+    it), and when AWS refuses the keys as expired forces one credential refresh and sends the
+    request once more.
     """
 
     def __init__(
@@ -120,16 +121,34 @@ class PartnerTransport(Transport):
         session: Any,
         hooks: tuple[CallHook, ...],
     ) -> None:
-        super().__init__(
+        self.inner: RetryingTransport = build_transport(
             config, session=session, credentials=slot.credentials.credentials, label=slot.id, hooks=hooks
         )
         self._owner = owner
         self._slot = slot
 
+    @property
+    def label(self) -> str | None:
+        """The partner id."""
+        return self.inner.label
+
+    @property
+    def has_client(self) -> bool:
+        """Whether the partner's client exists now."""
+        return self.inner.has_client
+
+    async def connect(self) -> None:
+        """Make the partner's client now."""
+        await self.inner.connect()
+
+    async def close(self) -> None:
+        """Close the partner's client and its connections."""
+        await self.inner.close()
+
     async def call(
         self, operation: str, params: Mapping[str, Any], *, table: str | None = None
     ) -> dict[str, Any]:
-        """Send one operation for this partner (:meth:`Transport.call`); retried once after ExpiredToken."""
+        """Send one operation for this partner; sent once more after an ExpiredToken refusal."""
         slot = self._slot
         owner = self._owner
         token = ACTIVE.set(slot.active)
@@ -140,7 +159,7 @@ class PartnerTransport(Transport):
             credentials = slot.credentials
             seen = credentials.generation
             try:
-                return await super().call(operation, params, table=table)
+                return await self.inner.call(operation, params, table=table)
             except CredentialsError as exc:
                 if exc.code not in EXPIRED_CODES or isinstance(exc, AssumeRoleError):
                     raise
@@ -152,7 +171,7 @@ class PartnerTransport(Transport):
                     extra={"partner": slot.id},
                 )
             await credentials.refresh_after_expired(seen)
-            return await super().call(operation, params, table=table)
+            return await self.inner.call(operation, params, table=table)
         finally:
             slot.inflight -= 1
             if not slot.inflight and not slot.cached:
@@ -160,11 +179,11 @@ class PartnerTransport(Transport):
             ACTIVE.reset(token)
 
 
-class _RoutingTransport(Transport):
-    """Sends each call through the transport of the partner active in the calling task."""
+class _RoutingTransport:
+    """A :class:`~dynamorm_async.transport.Transport` that sends each call through the transport of
+    the partner active in the calling task."""
 
     def __init__(self, owner: MultiAccountDB) -> None:
-        super().__init__(owner.config)
         self._owner = owner
 
     def _target(self) -> PartnerTransport:
@@ -180,8 +199,8 @@ class _RoutingTransport(Transport):
         active = ACTIVE.get()
         return active is not None and active.owner is self._owner and active.partner.transport.has_client
 
-    async def client(self) -> Any:
-        return await self._target().client()
+    async def connect(self) -> None:
+        await self._target().connect()
 
     async def call(
         self, operation: str, params: Mapping[str, Any], *, table: str | None = None
@@ -368,7 +387,7 @@ class MultiAccountDB:
             await slot.credentials.ensure()
             for victim in self._admit(slot):
                 await self._close_if_idle(victim)
-            await slot.transport.client()
+            await slot.transport.connect()
 
     async def close(self) -> None:
         """Close every partner client and the STS clients; the MultiAccountDB stays usable."""
@@ -411,11 +430,11 @@ class MultiAccountDB:
         if found is None:
             config = dataclasses.replace(self.config, region=sts_region, endpoint_url=self._sts_endpoint_url)
             # No hooks: AssumeRole's parameters hold the external id.
-            found = self._sts[sts_region] = Transport(config, service="sts", session=self._base_session)
+            found = self._sts[sts_region] = build_transport(config, service="sts", session=self._base_session)
         return found
 
     def _partner_session(self) -> Any:
-        # A session per partner: a Transport sets its credentials on its session, so sharing one
+        # A session per partner: a transport sets its credentials on its session, so sharing one
         # between accounts could hand one partner's keys to another's client. They share the
         # service-model loader, so only the first pays for parsing the model.
         session = new_session(share_loader_with=self._loader_session)

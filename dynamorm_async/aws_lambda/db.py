@@ -27,7 +27,7 @@ from typing import Any, TypeVar, overload
 from ..db import DB
 from ..model import Model
 from ..schema import schema_of
-from ..transport import Transport, TransportConfig
+from ..transport import RawTransport, RetryingTransport, Transport, TransportConfig, build_transport
 from .env import SNAP_START, get_initialization_type, get_lambda_memory_mb, is_lambda_environment
 from .runner import AsyncHandler, HandlerRunner, LambdaHandler, TimeoutAnswer, default_runner
 from .tuning import LambdaTuning, current_tuning, timeout_buffer, tuning_for_memory
@@ -63,7 +63,7 @@ class LambdaDB(DB):
         session: Any = None,
         credentials: Any = None,
         config: TransportConfig | None = None,
-        transport: Transport | None = None,
+        transport: Transport | RawTransport | None = None,
         tuning: LambdaTuning | None = None,
         connect: bool | None = None,
         warm: bool = False,
@@ -189,8 +189,9 @@ class LambdaDB(DB):
         from .xray import enable_xray_tracing, xray_hook
 
         enable_xray_tracing()
-        if xray_hook not in self.transport.hooks:
-            self.transport.hooks = (*self.transport.hooks, xray_hook)
+        transport = self.transport
+        if isinstance(transport, RetryingTransport) and xray_hook not in transport.hooks:
+            transport.hooks = (*transport.hooks, xray_hook)
 
     # ------------------------------------------------------------------ SnapStart
     async def prepare_snapshot(self) -> None:
@@ -202,9 +203,11 @@ class LambdaDB(DB):
 
     async def resume_after_restore(self) -> None:
         """After a SnapStart restore: a fresh client (fresh credentials when possible), connected."""
-        if self._own_transport:
-            old = self.transport
-            self.transport = Transport(old.config, service=old.service, label=old.label, hooks=old.hooks)
+        old = self.transport
+        if self._own_transport and isinstance(old, RetryingTransport):
+            self.transport = build_transport(
+                old.config, service=old.service, label=old.label, hooks=old.hooks
+            )
             for manager in self._managers.values():
                 manager.transport = self.transport
         await self.prepare()

@@ -11,11 +11,14 @@ Inside the block:
 * the deadline (Lambda's deadline minus ``buffer``) is the active
   :class:`~dynamorm_async.deadline.Deadline`, carried by a context variable, so every operation of
   every task spawned inside sees it; an AWS call that would start after it raises
-  :class:`~dynamorm_async.errors.LambdaTimeoutError` without sending anything, and retry loops
+  :class:`~dynamorm_async.errors.LambdaTimeoutError` (a
+  :class:`~dynamorm_async.errors.DeadlineExceeded`) without sending anything, and retry loops
   never sleep past it;
 * a call still in flight at the deadline is cancelled (it is an anyio
   :class:`~anyio.CancelScope` with that deadline), and the block raises ``LambdaTimeoutError``
-  naming the calls it cut off, so the handler can still answer before Lambda kills it.
+  naming the calls it cut off (watched by a call observer,
+  :func:`~dynamorm_async.transport.observe_calls`), so the handler can still answer before
+  Lambda kills it.
 
 Outside Lambda (``context`` is ``None``) nothing changes: no deadline, nothing cancelled.
 The handler runner (:meth:`LambdaDB.handler <dynamorm_async.aws_lambda.LambdaDB.handler>`) opens
@@ -29,8 +32,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Protocol
 
 from ..deadline import Deadline, deadline_scope
-from ..errors import LambdaTimeoutError
-from ..transport import IN_FLIGHT
+from ..errors import DeadlineExceeded, LambdaTimeoutError
+from ..transport import observe_calls
 from .tuning import timeout_buffer
 
 if TYPE_CHECKING:
@@ -51,6 +54,32 @@ def lambda_deadline(remaining_ms: float, *, buffer: float, now: float) -> float:
     AWS call raises at once, before sending.
     """
     return now + max(remaining_ms, 0.0) / 1000.0 - buffer
+
+
+class InFlight:
+    """A call observer that lists the calls running inside a deadline scope.
+
+    Each call adds "Operation on 'table'" when it starts and removes it when it returns or
+    fails; a call cancelled by the scope stays listed, so what is left names the calls cut off.
+    The last call refused at the deadline (nothing sent) is kept in ``refused``.
+    """
+
+    __slots__ = ("calls", "refused")
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.refused: DeadlineExceeded | None = None
+
+    def call_started(self, operation: str, table: str | None) -> object:
+        what = operation if table is None else f"{operation} on {table!r}"
+        self.calls.append(what)
+        return what
+
+    def call_ended(self, token: object, error: BaseException | None) -> None:
+        if error is None or isinstance(error, Exception):  # not a cancellation: it ended by itself
+            self.calls.remove(str(token))
+        if isinstance(error, DeadlineExceeded) and error.attempts == 0:
+            self.refused = error
 
 
 def _describe(buffer: float) -> str:
@@ -83,39 +112,43 @@ def with_lambda_timeout(
     if buffer < 0:
         raise ValueError(f"buffer must be zero or more seconds, not {buffer!r}")
     at = lambda_deadline(context.get_remaining_time_in_millis(), buffer=buffer, now=anyio.current_time())
-    watch: list[str] = []  # each scope watches the calls made inside it (see transport.IN_FLIGHT)
-    token = IN_FLIGHT.set(watch)
-    try:
-        with deadline_scope(Deadline(at, _describe(buffer))) as deadline:
+    watch = InFlight()  # each scope watches the calls made inside it
+    with observe_calls(watch):
+        with deadline_scope(Deadline(at, _describe(buffer), LambdaTimeoutError)) as deadline:
             assert deadline is not None
             try:
                 with anyio.CancelScope(deadline=deadline.at) as scope:
                     yield scope
             except BaseExceptionGroup as group:
-                _, others = group.split(LambdaTimeoutError)
+                _, others = group.split(DeadlineExceeded)
                 if others is None:  # every error was the deadline, seen by several tasks
                     raise _first_timeout(group) from group
                 raise
         if scope.cancelled_caught and anyio.current_time() >= scope.deadline:
-            cut = list(watch)
+            cut = list(watch.calls)
+            refused = watch.refused
             operation = cut[0].split(" ", 1)[0] if cut else None
-            doing = f"cancelled {', '.join(cut)}" if cut else "no AWS call was in flight"
+            if cut:
+                doing = f"cancelled {', '.join(cut)}"
+            elif refused is not None:
+                operation = refused.operation
+                doing = f"{operation} was not sent"
+            else:
+                doing = "no AWS call was in flight"
             raise LambdaTimeoutError(
                 f"{deadline.label} reached; {doing}",
                 operation=operation,
                 remaining=deadline.remaining(),
-            )
-    finally:
-        IN_FLIGHT.reset(token)
+            ) from refused
 
 
-def _first_timeout(group: BaseExceptionGroup[BaseException]) -> LambdaTimeoutError:
+def _first_timeout(group: BaseExceptionGroup[BaseException]) -> DeadlineExceeded:
     for exc in group.exceptions:
-        if isinstance(exc, LambdaTimeoutError):
+        if isinstance(exc, DeadlineExceeded):
             return exc
         if isinstance(exc, BaseExceptionGroup):
             return _first_timeout(exc)
-    raise AssertionError("a group split as all LambdaTimeoutError holds one")  # pragma: no cover
+    raise AssertionError("a group split as all DeadlineExceeded holds one")  # pragma: no cover
 
 
-__all__ = ["RemainingTime", "lambda_deadline", "with_lambda_timeout"]
+__all__ = ["InFlight", "RemainingTime", "lambda_deadline", "with_lambda_timeout"]

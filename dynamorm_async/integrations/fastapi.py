@@ -44,6 +44,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import (
     ConditionCheckFailed,
+    DeadlineExceeded,
     DuplicateKey,
     DynamORMError,
     InvalidCursor,
@@ -53,9 +54,9 @@ from ..errors import (
     ItemTooLarge,
     LambdaTimeoutError,
     ServiceError,
+    ServiceValidationError,
     Throttled,
     UnknownPartner,
-    ValidationError,
 )
 from ..manager import Manager  # at run time: FastAPI evaluates the dependencies' annotations
 from ..model import Model
@@ -97,8 +98,8 @@ ERROR_STATUS: Mapping[type[DynamORMError], int] = MappingProxyType(
         ItemTooLarge: 422,
         InvalidCursor: 422,
         DuplicateKey: 422,
-        ValidationError: 422,
-        LambdaTimeoutError: 503,
+        ServiceValidationError: 422,
+        DeadlineExceeded: 503,
         Throttled: 503,
     }
 )
@@ -267,7 +268,7 @@ def _detail(exc: DynamORMError) -> str:
         return "unknown partner"
     if isinstance(exc, ConditionCheckFailed):
         return "the item has changed, or does not meet the request's condition"
-    if isinstance(exc, LambdaTimeoutError):
+    if isinstance(exc, DeadlineExceeded):
         return "the request ran out of time; retry it"
     if isinstance(exc, Throttled):
         return "too many requests right now; retry later"

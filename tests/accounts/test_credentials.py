@@ -7,8 +7,9 @@ import datetime as dt
 import anyio
 import pytest
 
-from dynamorm_async import CredentialsError, LambdaTimeoutError, MultiAccountDB
+from dynamorm_async import CredentialsError, MultiAccountDB
 from dynamorm_async.deadline import Deadline, deadline_scope
+from dynamorm_async.errors import DeadlineExceeded
 
 from .conftest import AccountFactory, Item, seed
 from .recording_proxy import RecordingProxy
@@ -153,7 +154,7 @@ async def test_assume_role_respects_the_active_deadline(
 ) -> None:
     account = new_account()
     mdb.add_partner("late", account)
-    with deadline_scope(Deadline(at=anyio.current_time() - 1.0)), pytest.raises(LambdaTimeoutError) as caught:
+    with deadline_scope(Deadline(at=anyio.current_time() - 1.0)), pytest.raises(DeadlineExceeded) as caught:
         await mdb.connect("late")
     assert caught.value.operation == "AssumeRole"
     assert proxy.assume_role_calls(account.role_arn) == []

@@ -11,7 +11,8 @@ import anyio.lowlevel
 import pytest
 
 from dynamorm_async import ItemNotFound, MultiAccountDB, TableNotFound, UnknownPartner, current_partner
-from dynamorm_async.transport import STATS
+from dynamorm_async.transport import debug_stats
+from tests.transports import partner_transport
 
 from .conftest import REGION, AccountFactory, Item, boto3_dynamodb, seed
 from .recording_proxy import RecordingProxy
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.anyio
 
 async def has_client(mdb: MultiAccountDB, partner: str) -> bool:
     async with mdb.partner(partner) as db:  # entering sends nothing and opens nothing
-        return db.transport.has_client
+        return partner_transport(db).has_client
 
 
 async def test_same_table_and_keys_in_two_accounts_hold_each_partners_own_items(
@@ -101,7 +102,7 @@ async def test_bounded_client_cache_evicts_and_closes_without_failing_calls_or_r
     proxy: RecordingProxy, new_account: AccountFactory
 ) -> None:
     accounts = {f"p{i}": new_account() for i in range(4)}
-    closed_before = STATS.clients_closed
+    closed_before = debug_stats().clients_closed
     async with MultiAccountDB(
         accounts, region=REGION, endpoint_url=proxy.url, sts_endpoint_url=proxy.url, max_clients=2
     ) as mdb:
@@ -125,7 +126,7 @@ async def test_bounded_client_cache_evicts_and_closes_without_failing_calls_or_r
         assert len(mdb.cached_clients) == 2
         open_clients = [p for p in accounts if await has_client(mdb, p)]
         assert sorted(open_clients) == sorted(mdb.cached_clients)
-        assert STATS.clients_closed > closed_before
+        assert debug_stats().clients_closed > closed_before
         for account in accounts.values():
             assert len(proxy.assume_role_calls(account.role_arn)) == 1
 
@@ -174,9 +175,9 @@ async def test_removed_partner_is_unknown_and_its_handle_stops_working(
     await seed(mdb, "leaving", keys=1)
     async with mdb.partner("leaving") as db:
         handle = db
-    assert handle.transport.has_client
+    assert partner_transport(handle).has_client
     await mdb.remove_partner("leaving")
-    assert not handle.transport.has_client
+    assert not partner_transport(handle).has_client
     with pytest.raises(UnknownPartner):
         mdb.partner("leaving")
     with pytest.raises(UnknownPartner, match="removed"):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dynamorm_async import transport
+from dynamorm_async.transport import TransportConfig
+from dynamorm_async.transport import aiobotocore as transport
 
 
 def test_service_loader_sees_only_our_services_and_loads_the_same_models() -> None:
@@ -29,7 +30,7 @@ def test_custom_model_paths_keep_the_default_loader(
 
 
 def test_sessions_made_by_the_transport_use_the_service_loader() -> None:
-    t = transport.Transport(transport.TransportConfig(region="us-east-1"))
+    t = transport.AiobotocoreTransport(TransportConfig(region="us-east-1"))
     session = t._aio_session()
     assert session.get_component("data_loader") is transport._service_loader(
         ("dynamodb", *transport.MODEL_SERVICES)

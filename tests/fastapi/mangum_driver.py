@@ -8,7 +8,7 @@ Protocol, one JSON object per line: the driver prints ``@@ {"ready": ...}`` once
 then for each request line on stdin (``{"method", "path", "query", "body", "headers", "remaining_ms"}``) it
 builds an API Gateway HTTP API (payload 2.0) event, calls the handler and prints
 ``@@ {"status", "body", "headers", "clients_created", "clients_closed"}``. Counters come from
-``dynamorm_async.transport.STATS``.
+``dynamorm_async.transport.debug_stats()``.
 """
 
 from __future__ import annotations
@@ -77,9 +77,10 @@ def http_api_event(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def emit(payload: dict[str, Any]) -> None:
-    from dynamorm_async.transport import STATS
+    from dynamorm_async.transport import debug_stats
 
-    payload.update(clients_created=STATS.clients_created, clients_closed=STATS.clients_closed)
+    stats = debug_stats()
+    payload.update(clients_created=stats.clients_created, clients_closed=stats.clients_closed)
     sys.stdout.write(MARK + json.dumps(payload) + "\n")
     sys.stdout.flush()
 

@@ -33,9 +33,7 @@ async def warm_environment(
     """Start the driver (init phase); yield what it reported when ready, and ``invoke(method, path, ...)``."""
     command = [sys.executable, "-m", "tests.fastapi.mangum_driver", mode]
     with log_path.open("wb") as log:
-        process = await anyio.open_process(
-            command, cwd=ROOT, env=example_environment(endpoint), stderr=log
-        )
+        process = await anyio.open_process(command, cwd=ROOT, env=example_environment(endpoint), stderr=log)
     async with process:
         assert process.stdin is not None and process.stdout is not None
         stdin, stdout = process.stdin, BufferedByteReceiveStream(process.stdout)

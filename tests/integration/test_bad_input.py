@@ -23,7 +23,7 @@ from dynamorm_async import (
     UnknownAttribute,
     Version,
 )
-from dynamorm_async.transport import STATS
+from dynamorm_async.transport import debug_stats
 
 from .conftest import TableFactory
 
@@ -105,10 +105,10 @@ async def test_rejected_before_sending(
     error: type[DynamORMError],
 ) -> None:
     before = all_items(boto3_client)
-    sent = STATS.calls
+    sent = debug_stats().calls
     with pytest.raises(error):
         await call(accounts)
-    assert STATS.calls == sent, "nothing may be sent for bad input"
+    assert debug_stats().calls == sent, "nothing may be sent for bad input"
     assert all_items(boto3_client) == before
 
 

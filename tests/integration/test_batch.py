@@ -23,7 +23,7 @@ from dynamorm_async import (
     UpdatedAt,
     Version,
 )
-from dynamorm_async.transport import STATS
+from dynamorm_async.transport import debug_stats
 from tests.integration.conftest import TableFactory
 
 if TYPE_CHECKING:
@@ -75,12 +75,12 @@ async def test_batch_write_then_get_round_trip(
     orders = db.manager(Order)
     partner = f"p-{n}"
     items = _orders(partner, n)
-    writes_before = STATS.by_operation.get("BatchWriteItem", 0)
+    writes_before = debug_stats().by_operation.get("BatchWriteItem", 0)
 
     result = await orders.batch_write(put=items)
 
     assert result.put == items and result.unprocessed == []
-    assert STATS.by_operation.get("BatchWriteItem", 0) - writes_before == -(-n // 25)  # chunks of 25
+    assert debug_stats().by_operation.get("BatchWriteItem", 0) - writes_before == -(-n // 25)  # chunks of 25
     # Timestamps and the version were set on the instances, as put() sets them.
     assert all(o.version == 1 and o.created_at is not None and o.updated_at is not None for o in items)
 
@@ -94,9 +94,9 @@ async def test_batch_write_then_get_round_trip(
 
     keys = [(partner, i) for i in range(n)]
     random.Random(n).shuffle(keys)
-    gets_before = STATS.by_operation.get("BatchGetItem", 0)
+    gets_before = debug_stats().by_operation.get("BatchGetItem", 0)
     got = await orders.batch_get(keys, consistent=True)
-    assert STATS.by_operation.get("BatchGetItem", 0) - gets_before == -(-n // 100)  # chunks of 100
+    assert debug_stats().by_operation.get("BatchGetItem", 0) - gets_before == -(-n // 100)  # chunks of 100
     # In the order of the requested keys.
     assert [(o.partner_id, o.order_id) for o in got] == keys
     by_id = {o.order_id: o for o in items}
@@ -168,7 +168,7 @@ async def test_duplicate_keys_are_rejected_before_sending(
 ) -> None:
     await tables(Order)
     orders = db.manager(Order)
-    before = STATS.by_operation.get("BatchWriteItem", 0)
+    before = debug_stats().by_operation.get("BatchWriteItem", 0)
 
     with pytest.raises(DuplicateKey, match="twice") as caught:
         await orders.batch_write(put=[*_orders("dup", 30), Order(partner_id="dup", order_id=7)])
@@ -178,7 +178,7 @@ async def test_duplicate_keys_are_rejected_before_sending(
     with pytest.raises(DuplicateKey):  # 1 and 1.0 are the same number, so the same key
         await orders.batch_write(delete=[("dup", 1), ("dup", 1.0)])
 
-    assert STATS.by_operation.get("BatchWriteItem", 0) == before
+    assert debug_stats().by_operation.get("BatchWriteItem", 0) == before
     assert _stored(boto3_client, "dup") == {}
 
 
@@ -187,14 +187,14 @@ async def test_an_item_too_large_is_rejected_before_anything_is_sent(
 ) -> None:
     await tables(Order)
     orders = db.manager(Order)
-    before = STATS.by_operation.get("BatchWriteItem", 0)
+    before = debug_stats().by_operation.get("BatchWriteItem", 0)
     items = _orders("big", 40)
     items[33].note = "x" * (400 * 1024)
 
     with pytest.raises(ItemTooLarge):
         await orders.batch_write(put=items)
 
-    assert STATS.by_operation.get("BatchWriteItem", 0) == before
+    assert debug_stats().by_operation.get("BatchWriteItem", 0) == before
     assert _stored(boto3_client, "big") == {}
     assert items[0].version == 0 and items[0].created_at is None  # nothing applied to the instances
 

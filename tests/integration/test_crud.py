@@ -23,7 +23,7 @@ from dynamorm_async import (
     UpdatedAt,
     Version,
 )
-from dynamorm_async.transport import STATS
+from dynamorm_async.transport import debug_stats
 
 from .conftest import TableFactory
 
@@ -237,8 +237,8 @@ async def test_conditions_with_reserved_words_and_hostile_values(
 async def test_one_client_is_reused(db: DB, tables: TableFactory) -> None:
     await tables(Plain)
     plain = db.manager(Plain)
-    made = STATS.clients_created
+    made = debug_stats().clients_created
     for i in range(20):
         await plain.put(Plain(pk=str(i)))
-    assert STATS.clients_created == made
+    assert debug_stats().clients_created == made
     assert db.manager(Plain) is plain

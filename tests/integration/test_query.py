@@ -25,7 +25,7 @@ from dynamorm_async import (
     RangeKey,
     UnknownAttribute,
 )
-from dynamorm_async.transport import STATS
+from dynamorm_async.transport import debug_stats
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -140,11 +140,11 @@ P1_IDS = [o.order_id for o in P1]
 
 
 async def test_iteration_reads_every_page_in_order(orders: Manager[Order]) -> None:
-    before = STATS.by_operation.get("Query", 0)
+    before = debug_stats().by_operation.get("Query", 0)
     got = [o async for o in orders.query(Order.attr.partner_id == "p1").page_size(4)]
     assert ids(got) == P1_IDS
     assert got == P1  # decoded into full, validated models
-    assert STATS.by_operation["Query"] - before == 7  # 25 items, 4 a request
+    assert debug_stats().by_operation["Query"] - before == 7  # 25 items, 4 a request
 
 
 async def test_pages_with_cursors_lose_and_repeat_nothing(orders: Manager[Order]) -> None:
@@ -193,10 +193,10 @@ async def test_descending(orders: Manager[Order]) -> None:
 
 
 async def test_limit_caps_iteration_across_pages(orders: Manager[Order]) -> None:
-    before = STATS.by_operation.get("Query", 0)
+    before = debug_stats().by_operation.get("Query", 0)
     got = [o async for o in orders.query(Order.attr.partner_id == "p1").page_size(3).limit(10)]
     assert ids(got) == P1_IDS[:10]
-    assert STATS.by_operation["Query"] - before == 4  # 3+3+3+1: the last request asks for 1
+    assert debug_stats().by_operation["Query"] - before == 4  # 3+3+3+1: the last request asks for 1
     assert ids(await orders.query(Order.attr.partner_id == "p1").limit(2).all()) == P1_IDS[:2]
 
 
@@ -360,14 +360,14 @@ BAD_KEY_CONDITIONS: list[tuple[str, Any]] = [
 async def test_bad_key_conditions_are_refused_before_sending(
     orders: Manager[Order], label: str, make: Any
 ) -> None:
-    calls = STATS.calls
+    calls = debug_stats().calls
     with pytest.raises(InvalidInput):
         await orders.query(make()).page()
-    assert STATS.calls == calls
+    assert debug_stats().calls == calls
 
 
 async def test_bad_key_values_and_index_misuse(orders: Manager[Order]) -> None:
-    calls = STATS.calls
+    calls = debug_stats().calls
     with pytest.raises(InvalidKey):
         await orders.query(Order.attr.partner_id == 5).page()  # a str key
     with pytest.raises(InvalidKey):
@@ -388,18 +388,18 @@ async def test_bad_key_values_and_index_misuse(orders: Manager[Order]) -> None:
         orders.query(Order.attr.partner_id == "p1").page_size(-1)
     with pytest.raises(InvalidInput):
         orders.query("partner_id = p1")  # type: ignore[arg-type]
-    assert STATS.calls == calls
+    assert debug_stats().calls == calls
 
 
 async def test_consistent_reads_refused_on_gsi(orders: Manager[Order]) -> None:
-    calls = STATS.calls
+    calls = debug_stats().calls
     with pytest.raises(InvalidInput, match="consistent"):
         orders.query(Order.attr.status == "paid").index("by_status").consistent()
     with pytest.raises(InvalidInput, match="consistent"):
         orders.query(Order.attr.status == "paid").consistent().index("by_status")
     with pytest.raises(InvalidInput, match="consistent"):  # the index chosen by itself is a GSI
         await orders.query((Order.attr.status == "paid") & (Order.attr.created > "2024")).consistent().page()
-    assert STATS.calls == calls
+    assert debug_stats().calls == calls
     # ...but fine on the table and on a local index
     assert len(await orders.query(Order.attr.partner_id == "p1").consistent().all()) == 25
     lsi = orders.query((Order.attr.partner_id == "p1") & (Order.attr.total >= 23)).consistent()
@@ -463,11 +463,11 @@ async def test_tampered_cursors_are_refused_before_sending(signed: Manager[Order
         "!!!.???",
         "x" * 10_000,
     ]
-    calls = STATS.calls
+    calls = debug_stats().calls
     for c in bad:
         with pytest.raises(InvalidCursor):
             await q.page(c)
-    assert STATS.calls == calls
+    assert debug_stats().calls == calls
 
 
 async def test_cursor_from_another_query_is_refused(signed: Manager[Order]) -> None:
@@ -481,11 +481,11 @@ async def test_cursor_from_another_query_is_refused(signed: Manager[Order]) -> N
         signed.query(Order.attr.partner_id == "p1").descending().limit(3),
         signed.scan().limit(3),
     ]
-    calls = STATS.calls
+    calls = debug_stats().calls
     for other in others:
         with pytest.raises(InvalidCursor):
             await other.page(cursor)
-    assert STATS.calls == calls
+    assert debug_stats().calls == calls
     # The same query with other filters, projection or page size may continue
     more = await p1.filter(Order.attr.total >= 0).project("total").page_size(2).page(cursor)
     assert ids(more.items) == ["o003", "o004", "o005"]
@@ -538,20 +538,20 @@ async def test_cursor_secret_rotation(dynamodb_local: str, order_table: str) -> 
 async def test_a_passed_deadline_stops_pagination_before_the_next_request(orders: Manager[Order]) -> None:
     import anyio
 
-    from dynamorm_async import LambdaTimeoutError
     from dynamorm_async.deadline import Deadline, deadline_scope
+    from dynamorm_async.errors import DeadlineExceeded
 
     query = orders.query(Order.attr.partner_id == "p1").page_size(5)
-    calls = STATS.calls
-    with deadline_scope(Deadline(anyio.current_time() - 1)), pytest.raises(LambdaTimeoutError):
+    calls = debug_stats().calls
+    with deadline_scope(Deadline(anyio.current_time() - 1)), pytest.raises(DeadlineExceeded):
         await query.page()
-    assert STATS.calls == calls
+    assert debug_stats().calls == calls
     items = aiter(query)
     got = [await anext(items) for _ in range(5)]  # the first page
-    with deadline_scope(Deadline(anyio.current_time() - 1)), pytest.raises(LambdaTimeoutError):
+    with deadline_scope(Deadline(anyio.current_time() - 1)), pytest.raises(DeadlineExceeded):
         await anext(items)  # the second page would start after the deadline
     assert ids(got) == P1_IDS[:5]
-    assert STATS.calls == calls + 1
+    assert debug_stats().calls == calls + 1
 
 
 async def test_pages_and_cursors_in_a_fastapi_app(signed: Manager[Order]) -> None:

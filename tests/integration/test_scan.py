@@ -24,7 +24,7 @@ from dynamorm_async import (
     TableNotFound,
     TransportConfig,
 )
-from dynamorm_async.transport import STATS, Transport
+from dynamorm_async.transport import build_transport, debug_stats
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -103,13 +103,16 @@ def boto3_keys(client: DynamoDBClient, table: str, **extra: Any) -> list[tuple[s
         kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-class InFlight(Transport):
+class InFlight:
     """The real transport, counting how many calls are in flight at once (instrumentation only)."""
 
     def __init__(self, config: TransportConfig) -> None:
-        super().__init__(config)
+        self.inner = build_transport(config)
         self.now = 0
         self.peak = 0
+
+    async def close(self) -> None:
+        await self.inner.close()
 
     async def call(
         self, operation: str, params: Mapping[str, Any], *, table: str | None = None
@@ -117,7 +120,7 @@ class InFlight(Transport):
         self.now += 1
         self.peak = max(self.peak, self.now)
         try:
-            return await super().call(operation, params, table=table)
+            return await self.inner.call(operation, params, table=table)
         finally:
             self.now -= 1
 
@@ -141,11 +144,11 @@ def events(db: DB) -> Manager[Event]:
 async def test_scan_reads_the_whole_table(
     events: Manager[Event], boto3_client: DynamoDBClient, event_table: str
 ) -> None:
-    before = STATS.by_operation.get("Scan", 0)
+    before = debug_stats().by_operation.get("Scan", 0)
     got = [e async for e in events.scan().page_size(10)]
     assert sorted(map(key, got)) == sorted(boto3_keys(boto3_client, event_table)) == sorted(map(key, EVENTS))
     assert len(got) == N_ITEMS
-    assert STATS.by_operation["Scan"] - before == N_ITEMS // 10 + 1  # the last page is empty
+    assert debug_stats().by_operation["Scan"] - before == N_ITEMS // 10 + 1  # the last page is empty
     by_key = {key(e): e for e in EVENTS}
     assert all(e == by_key[key(e)] for e in got)
 
@@ -217,14 +220,14 @@ async def test_parallel_scan_returns_the_table_exactly_once(
 ) -> None:
     transport = db.transport
     assert isinstance(transport, InFlight)
-    before = STATS.by_operation.get("Scan", 0)
+    before = debug_stats().by_operation.get("Scan", 0)
     async with events.scan().page_size(6).parallel(segments=4, concurrency=2).stream() as items:
         got = [e async for e in items]
     keys = list(map(key, got))
     assert len(keys) == len(set(keys)) == N_ITEMS
     assert sorted(keys) == sorted(boto3_keys(boto3_client, event_table))
     assert transport.peak == 2  # bounded by the limiter, and really concurrent
-    assert STATS.by_operation["Scan"] - before >= N_ITEMS // 6
+    assert debug_stats().by_operation["Scan"] - before >= N_ITEMS // 6
     assert sorted(map(key, await events.scan().parallel(3).all())) == sorted(keys)
     assert await events.scan().parallel(4, concurrency=2).count() == N_ITEMS
     assert await events.scan().filter(Event.attr.kind == "alarm").parallel(5).count() == N_ITEMS // 5
@@ -239,7 +242,7 @@ def workers(tasks: set[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:
 async def test_breaking_out_of_a_parallel_scan_stops_every_worker(db: DB, events: Manager[Event]) -> None:
     transport = db.transport
     assert isinstance(transport, InFlight)
-    await transport.client()  # the client's own tasks (if any) are not ours to count
+    await transport.inner.connect()  # the client's own tasks (if any) are not ours to count
     tasks_before = asyncio.all_tasks()
     gc.collect()  # garbage from earlier tests must not be blamed on this scan
     with warnings.catch_warnings(record=True) as caught:
@@ -253,9 +256,9 @@ async def test_breaking_out_of_a_parallel_scan_stops_every_worker(db: DB, events
             assert len(workers(asyncio.all_tasks() - tasks_before)) == 4  # still alive here
         assert workers(asyncio.all_tasks() - tasks_before) == set()
         assert transport.now == 0
-        calls = STATS.calls
+        calls = debug_stats().calls
         await anyio.sleep(0.2)
-        assert STATS.calls == calls  # nothing left running sends anything
+        assert debug_stats().calls == calls  # nothing left running sends anything
         gc.collect()
     assert [str(w.message) for w in caught] == []
     assert len(taken) == 3

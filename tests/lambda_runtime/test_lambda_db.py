@@ -12,7 +12,8 @@ import pytest
 from dynamorm_async import DB, HashKey, ItemNotFound, LambdaDB, Model, TableNotFound
 from dynamorm_async.aws_lambda import HandlerRunner, current_invocation
 from dynamorm_async.aws_lambda.snapstart import after_restore, before_snapshot, register_snapstart_hooks
-from dynamorm_async.transport import STATS
+from dynamorm_async.transport import debug_stats
+from tests.transports import managed
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +54,7 @@ def runner() -> Iterator[HandlerRunner]:
 def test_the_client_is_made_and_warmed_during_init_never_on_the_first_request(
     dynamodb_local: str, widget_table: str, runner: HandlerRunner
 ) -> None:
-    clients, describes = STATS.clients_created, STATS.by_operation.get("DescribeTable", 0)
+    clients, describes = debug_stats().clients_created, debug_stats().by_operation.get("DescribeTable", 0)
     db = LambdaDB(
         models=[Widget],
         region="us-east-1",
@@ -62,9 +63,9 @@ def test_the_client_is_made_and_warmed_during_init_never_on_the_first_request(
         warm=True,
         runner=runner,
     )
-    assert db.transport.has_client
-    assert STATS.clients_created == clients + 1
-    assert STATS.by_operation.get("DescribeTable", 0) == describes + 1
+    assert managed(db).has_client
+    assert debug_stats().clients_created == clients + 1
+    assert debug_stats().by_operation.get("DescribeTable", 0) == describes + 1
 
     @db.handler
     async def handler(event: Any, context: Any) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def test_the_client_is_made_and_warmed_during_init_never_on_the_first_request(
     first = handler({"id": uuid.uuid4().hex}, None)
     second = handler({"id": uuid.uuid4().hex}, None)
     assert (first, second) == ({"name": "gear", "start": "cold"}, {"name": "gear", "start": "warm"})
-    assert STATS.clients_created == clients + 1
+    assert debug_stats().clients_created == clients + 1
 
 
 def test_concurrent_work_inside_one_invocation_shares_the_one_client(
@@ -88,7 +89,7 @@ def test_concurrent_work_inside_one_invocation_shares_the_one_client(
     )
     widgets = db.manager(Widget)
     keys = [f"many-{n}" for n in range(20)]
-    clients = STATS.clients_created
+    clients = debug_stats().clients_created
 
     @db.handler
     async def handler(event: Any, context: Any) -> list[str]:
@@ -107,7 +108,7 @@ def test_concurrent_work_inside_one_invocation_shares_the_one_client(
 
     assert handler({}, None) == [k.upper() for k in keys]
     assert handler({}, None) == [k.upper() for k in keys]
-    assert STATS.clients_created == clients
+    assert debug_stats().clients_created == clients
 
 
 def test_warming_a_missing_table_is_logged_not_raised(
@@ -122,7 +123,7 @@ def test_warming_a_missing_table_is_logged_not_raised(
             warm=True,
             runner=runner,
         )
-    assert db.transport.has_client
+    assert managed(db).has_client
     assert "lambda_db_no_such_table" in caplog.text
 
 
@@ -132,9 +133,9 @@ def test_inside_lambda_it_connects_at_init_by_itself(
     monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:1")
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
     db = LambdaDB(models=[Widget], region="us-east-1", endpoint_url=dynamodb_local, runner=runner)
-    assert db.transport.has_client
-    assert db.transport.config.max_pool_connections == 32
-    assert db.transport.config.endpoint_url == dynamodb_local
+    assert managed(db).has_client
+    assert managed(db).config.max_pool_connections == 32
+    assert managed(db).config.endpoint_url == dynamodb_local
 
 
 @pytest.mark.anyio
@@ -156,18 +157,18 @@ def test_snapstart_hooks_drop_the_connection_then_reconnect_with_a_fresh_transpo
     db = LambdaDB(
         models=[Widget], region="us-east-1", endpoint_url=dynamodb_local, connect=True, runner=runner
     )
-    old = db.transport
-    closed, created = STATS.clients_closed, STATS.clients_created
+    old = managed(db)
+    closed, created = debug_stats().clients_closed, debug_stats().clients_created
 
     before_snapshot(db)
     assert not old.has_client
-    assert STATS.clients_closed == closed + 1
+    assert debug_stats().clients_closed == closed + 1
 
     after_restore(db)
-    assert db.transport is not old and db.transport.has_client
-    assert db.transport.config == old.config
+    assert db.transport is not old and managed(db).has_client
+    assert managed(db).config == old.config
     assert db.manager(Widget).transport is db.transport
-    assert STATS.clients_created == created + 1
+    assert debug_stats().clients_created == created + 1
 
     @db.handler
     async def handler(event: Any, context: Any) -> str:
@@ -203,6 +204,6 @@ async def test_made_inside_a_running_loop_it_connects_on_first_use_instead(
     with caplog.at_level(logging.WARNING, logger="dynamorm_async.lambda"):
         db = LambdaDB(models=[Widget], region="us-east-1", endpoint_url=dynamodb_local, connect=True)
     assert "running event loop" in caplog.text
-    assert not db.transport.has_client
+    assert not managed(db).has_client
     async with db:
         assert (await db.manager(Widget).get_or_none("nobody")) is None

@@ -20,7 +20,8 @@ from dynamorm_async.aws_lambda import lambda_deadline, optimize_for_memory, with
 from dynamorm_async.aws_lambda.tuning import reset_tuning
 from dynamorm_async.deadline import Deadline, current_deadline, deadline_scope, remaining
 from dynamorm_async.retry import Backoff
-from dynamorm_async.transport import STATS
+from dynamorm_async.transport import debug_stats
+from tests.transports import managed
 
 pytestmark = pytest.mark.anyio
 
@@ -96,7 +97,7 @@ async def test_without_a_context_nothing_changes() -> None:
 @pytest.mark.parametrize("remaining_ms", [0, 400], ids=["passed", "within-buffer"])
 async def test_a_call_after_the_deadline_is_refused_without_sending(remaining_ms: int) -> None:
     db = DB(region="us-east-1", endpoint_url="http://127.0.0.1:9")  # nothing listens there
-    calls = STATS.calls
+    calls = debug_stats().calls
     with (
         pytest.raises(LambdaTimeoutError) as raised,
         with_lambda_timeout(RemainingTime(remaining_ms), buffer=1.0),
@@ -105,8 +106,8 @@ async def test_a_call_after_the_deadline_is_refused_without_sending(remaining_ms
     assert raised.value.operation == "GetItem"
     assert raised.value.remaining is not None and raised.value.remaining < 0
     assert "GetItem was not sent" in str(raised.value)
-    assert STATS.calls == calls
-    assert not db.transport.has_client  # not even a client was made
+    assert debug_stats().calls == calls
+    assert not managed(db).has_client  # not even a client was made
 
 
 async def test_work_still_running_at_the_deadline_is_cancelled_into_lambda_timeout_error() -> None:

@@ -22,6 +22,7 @@ from dynamorm_async.aws_lambda import (
 )
 from dynamorm_async.aws_lambda.tuning import TIERS, reset_tuning, timeout_buffer
 from dynamorm_async.aws_lambda.xray import tables_of
+from tests.transports import managed
 
 
 @pytest.fixture(autouse=True)
@@ -148,20 +149,20 @@ def test_optimize_for_memory_reads_the_configured_size(monkeypatch: pytest.Monke
 def test_lambda_db_outside_lambda_keeps_the_plain_db_defaults() -> None:
     db = LambdaDB(region="us-east-1")
     assert db.tuning is None
-    assert db.transport.config == TransportConfig(region="us-east-1")
+    assert managed(db).config == TransportConfig(region="us-east-1")
     assert db.timeout_buffer == 1.0
-    assert not db.transport.has_client  # nothing connected early outside Lambda
+    assert not managed(db).has_client  # nothing connected early outside Lambda
 
 
 def test_lambda_db_uses_the_applied_tuning_and_explicit_options_win() -> None:
     optimize_for_memory(3008)
     db = LambdaDB(region="us-east-1", read_timeout=7.5)
-    config = db.transport.config
+    config = managed(db).config
     assert (config.max_pool_connections, config.connect_timeout, config.read_timeout) == (64, 1.0, 7.5)
     assert config.region == "us-east-1"
     assert db.timeout_buffer == 0.75
     explicit = TransportConfig(max_pool_connections=3)
-    assert LambdaDB(config=explicit).transport.config is explicit
+    assert managed(LambdaDB(config=explicit)).config is explicit
 
 
 def test_lambda_db_in_lambda_tunes_itself_to_the_configured_memory(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -169,7 +170,7 @@ def test_lambda_db_in_lambda_tunes_itself_to_the_configured_memory(monkeypatch: 
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
     db = LambdaDB(connect=False)
     assert db.tuning is not None and db.tuning.tier == 128
-    assert db.transport.config.max_pool_connections == 8
+    assert managed(db).config.max_pool_connections == 8
     assert db.timeout_buffer == 1.5
     assert current_tuning() is None  # chosen for this DB, not applied process-wide
     assert LambdaDB(connect=False, timeout_buffer=0.25).timeout_buffer == 0.25

@@ -10,14 +10,22 @@ import pytest
 from dynamorm_async.deadline import Deadline, deadline_scope
 from dynamorm_async.errors import (
     ConditionCheckFailed,
+    ConnectionFailed,
     CredentialsError,
+    DeadlineExceeded,
     LambdaTimeoutError,
     ServiceError,
+    ServiceValidationError,
     TableNotFound,
     Throttled,
-    ValidationError,
 )
 from dynamorm_async.retry import Backoff, drain, is_transient
+from dynamorm_async.transport.errortable import (
+    CHECKSUM_MISMATCH,
+    CONNECT_FAILED,
+    CONNECTION_LOST,
+    READ_TIMEOUT,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -79,18 +87,19 @@ async def test_pause_sleeps_the_drawn_delay_when_there_is_time() -> None:
         (Throttled("slow down", code="ThrottlingException"), True),
         (ServiceError("boom", code="InternalServerError"), True),
         (ServiceError("boom", code="ServiceUnavailable"), True),
-        (ServiceError("boom", code="503"), True),
-        (ServiceError("reset", code="ConnectionClosedError"), True),
-        (ServiceError("reset", code="EndpointConnectionError"), True),
-        (ServiceError("slow", code="ReadTimeoutError"), True),
-        (ServiceError("reset", code="ConnectionResetError"), True),
+        (ServiceError("boom", code="SomethingOdd", status=503), True),
+        (ConnectionFailed("reset", code=CONNECTION_LOST, may_have_reached_aws=True), True),
+        (ConnectionFailed("refused", code=CONNECT_FAILED, may_have_reached_aws=False), True),
+        (ConnectionFailed("slow", code=READ_TIMEOUT, may_have_reached_aws=True), True),
+        (ConnectionFailed("corrupt", code=CHECKSUM_MISMATCH, may_have_reached_aws=True), True),
         (ServiceError("odd", code="SomethingElse"), False),
-        (ServiceError("bad", code="400"), False),
-        (ValidationError("bad", code="ValidationException"), False),
+        (ServiceError("bad", code="SomethingElse", status=400), False),
+        (ServiceValidationError("bad", code="ValidationException"), False),
         (TableNotFound("gone", code="ResourceNotFoundException"), False),
         (ConditionCheckFailed("no", code="ConditionalCheckFailedException"), False),
         (CredentialsError("who?"), False),
         (LambdaTimeoutError("late"), False),
+        (DeadlineExceeded("late"), False),
         (RuntimeError("bug"), False),
     ],
 )
@@ -163,9 +172,9 @@ async def test_drain_lets_other_errors_through() -> None:
     async def send(work: list[str]) -> list[str]:
         nonlocal calls
         calls += 1
-        raise ValidationError("bad request", code="ValidationException")
+        raise ServiceValidationError("bad request", code="ValidationException")
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ServiceValidationError):
         await drain(send, ["a"], Backoff(attempts=5, base=0.0))
     assert calls == 1
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from dynamorm_async import HashKey, Model, RangeKey
 from dynamorm_async.aws_lambda import LambdaDB
-from dynamorm_async.transport import Transport
+from dynamorm_async.transport import build_transport
 
 
 class PartnerOrder(Model, table=os.environ.get("ORDERS_TABLE", "orders")):
@@ -21,7 +21,7 @@ class PartnerOrder(Model, table=os.environ.get("ORDERS_TABLE", "orders")):
     customer: str
 
 
-db = LambdaDB(models=[PartnerOrder], transport=Transport(label=os.environ["PARTNER_LABEL"]), xray=True)
+db = LambdaDB(models=[PartnerOrder], transport=build_transport(label=os.environ["PARTNER_LABEL"]), xray=True)
 
 
 @db.handler

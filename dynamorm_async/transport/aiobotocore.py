@@ -1,82 +1,58 @@
-"""The one seam that talks to AWS.
+"""The aiobotocore way to the wire: one raw transport attempt per call, through an aiobotocore client.
 
-Only this module imports aiobotocore and botocore, and only when the first client is made, so
-``import dynamorm_async`` stays cheap. A :class:`Transport` owns one aiobotocore client for one
-(credentials, region, endpoint), created lazily under a lock, reused by every call, and closed by
-:meth:`Transport.close`. Every call:
+The only module of the library that imports aiobotocore, botocore or aiohttp, and only when the
+first client is made, so ``import dynamorm_async`` stays cheap. An :class:`AiobotocoreTransport`
+owns one aiobotocore client for one (credentials, region, endpoint), created lazily under a
+lock, reused by every call, and closed by :meth:`AiobotocoreTransport.close`. It is a
+:class:`~dynamorm_async.transport.base.RawTransport`: botocore's own retries are switched off
+(``total_max_attempts=1``) and botocore's exceptions are left to the retrying transport, which
+maps them with the error table and retries under the library's policy.
 
-1. checks the active deadline (:mod:`dynamorm_async.deadline`) and refuses to start past it;
-2. calls the client's public method for the operation (retries are botocore's standard or
-   adaptive mode, configured on the client);
-3. maps any botocore error to the library's own (:mod:`dynamorm_async.errors`), ``raise ... from``.
+With retries off, botocore no longer looks at DynamoDB's ``x-amz-crc32`` header (its standard
+mode checks it only to decide on a retry, in ``botocore.retries.special.RetryDDBChecksumError``).
+A ``before-parse`` handler on each client does that check and raises
+:class:`~dynamorm_async.errors.ConnectionFailed` (``CHECKSUM_MISMATCH``) on a mismatch.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import datetime
 import re
+import zlib
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from . import errors
-from .deadline import current_deadline
+from .base import STATS, TransportConfig
+from .errortable import CHECKSUM_MISMATCH, connection_failed
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+_CRC_HEADER = "x-amz-crc32"
 
 
 def _method_name(operation: str) -> str:
     return _CAMEL.sub("_", operation).lower()
 
 
-@dataclass(frozen=True, slots=True)
-class TransportConfig:
-    """How clients are made: where, how many connections, timeouts and retries."""
-
-    region: str | None = None
-    endpoint_url: str | None = None
-    max_pool_connections: int = 50
-    connect_timeout: float = 3.0
-    read_timeout: float = 10.0
-    retry_mode: str = "standard"
-    #: Total tries per call, the first included (botocore's standard mode default is 3).
-    max_attempts: int = 3
-    tcp_keepalive: bool = True
+def _check_crc32(response_dict: Mapping[str, Any], operation_model: Any = None, **_: Any) -> None:
+    """``before-parse`` handler: refuse a DynamoDB answer whose body does not match ``x-amz-crc32``."""
+    headers = response_dict.get("headers") or {}
+    expected = headers.get(_CRC_HEADER)
+    body = response_dict.get("body")
+    if expected is None or not isinstance(body, (bytes, bytearray)):
+        return
+    actual = zlib.crc32(body) & 0xFFFFFFFF
+    if str(actual) != str(expected).strip():
+        name = getattr(operation_model, "name", "?")
+        raise connection_failed(None, may_have_reached_aws=True, operation=str(name), code=CHECKSUM_MISMATCH)
 
 
-@dataclass(slots=True)
-class TransportStats:
-    """Debug counters (read by tests and benchmarks): how many clients were made, calls sent."""
-
-    clients_created: int = 0
-    clients_closed: int = 0
-    calls: int = 0
-    by_operation: dict[str, int] = field(default_factory=dict)
-
-
-#: Process-wide counters across every transport.
-STATS = TransportStats()
-
-#: Hooks called with (operation, params, label) before each call: X-Ray annotations, logging.
-CallHook = Callable[[str, Mapping[str, Any], str | None], None]
-
-#: Calls in flight, watched by a deadline scope (``aws_lambda.with_lambda_timeout``) that sets a
-#: list here: each call adds "Operation on 'table'" while it runs and removes it when it returns or
-#: fails, so the entries left after a cancellation name exactly the calls the scope cut off.
-IN_FLIGHT: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
-    "dynamorm_in_flight", default=None
-)
-
-
-class Transport:
-    """One lazily created aiobotocore client and the calls made through it.
+class AiobotocoreTransport:
+    """One lazily created aiobotocore client; one attempt per :meth:`send`.
 
     ``session`` may be an aiobotocore ``AioSession`` (or an ``aioboto3.Session``, whose
     credentials and region are used); ``credentials`` an aiobotocore credentials object (static
-    or refreshable) that overrides the session's chain. ``label`` names the partner or account in
-    errors and hooks.
+    or refreshable) that overrides the session's chain.
     """
 
     def __init__(
@@ -86,13 +62,9 @@ class Transport:
         service: str = "dynamodb",
         session: Any = None,
         credentials: Any = None,
-        label: str | None = None,
-        hooks: tuple[CallHook, ...] = (),
     ) -> None:
         self.config = config or TransportConfig()
         self.service = service
-        self.label = label
-        self.hooks = hooks
         self._session = session
         self._credentials = credentials
         self._client: Any = None
@@ -105,6 +77,10 @@ class Transport:
     def has_client(self) -> bool:
         """Whether a client exists (and is usable on the running loop)."""
         return self._client is not None
+
+    async def connect(self) -> None:
+        """Make the client now instead of on the first send."""
+        await self.client()
 
     async def client(self) -> Any:
         """The client for the running event loop, made on first use."""
@@ -132,8 +108,8 @@ class Transport:
             max_pool_connections=cfg.max_pool_connections,
             connect_timeout=cfg.connect_timeout,
             read_timeout=cfg.read_timeout,
-            # botocore's "max_attempts" counts retries; "total_max_attempts" counts tries, as ours does.
-            retries={"mode": cfg.retry_mode, "total_max_attempts": cfg.max_attempts},
+            # One try: the library retries (see the module docstring).
+            retries={"mode": "standard", "total_max_attempts": 1},
             tcp_keepalive=cfg.tcp_keepalive,
         )
         kwargs: dict[str, Any] = {"config": aio_config}
@@ -145,11 +121,10 @@ class Transport:
                 # Plain HTTP (DynamoDB Local, tests) has no TLS to verify: without this, aiobotocore
                 # still loads a CA bundle into an SSL context on the first request (~20 ms).
                 kwargs["verify"] = False
-        try:
-            cm = session.create_client(self.service, **kwargs)
-            client = await cm.__aenter__()
-        except Exception as exc:
-            raise map_error(exc, operation="CreateClient", table=None, label=self.label) from exc
+        cm = session.create_client(self.service, **kwargs)
+        client = await cm.__aenter__()
+        if self.service == "dynamodb":
+            client.meta.events.register("before-parse.dynamodb", _check_crc32)
         self._client_cm = cm
         STATS.clients_created += 1
         return client
@@ -173,7 +148,7 @@ class Transport:
         return session
 
     async def close(self) -> None:
-        """Close the client (and its connection pool); the next call makes a new one."""
+        """Close the client (and its connection pool); the next send makes a new one."""
         cm, self._client_cm, self._client = self._client_cm, None, None
         if cm is not None:
             try:
@@ -182,124 +157,12 @@ class Transport:
             finally:
                 STATS.clients_closed += 1
 
-    # ------------------------------------------------------------------ calls
-    async def call(
-        self, operation: str, params: Mapping[str, Any], *, table: str | None = None
-    ) -> dict[str, Any]:
-        """Send one operation; raises the library's typed errors, never botocore's."""
-        deadline = current_deadline()
-        if deadline is not None:
-            deadline.check(operation)
-        watch = IN_FLIGHT.get()
-        what = operation if table is None else f"{operation} on {table!r}"
-        if watch is not None:
-            watch.append(what)  # left in place if the await below is cancelled
-        try:
-            client = await self.client()
-            for hook in self.hooks:
-                hook(operation, params, self.label)
-            STATS.calls += 1
-            STATS.by_operation[operation] = STATS.by_operation.get(operation, 0) + 1
-            try:
-                result: dict[str, Any] = await getattr(client, _method_name(operation))(**params)
-            except errors.DynamORMError:
-                raise  # already ours (e.g. a credential refresh that failed while signing): keep its cause
-            except Exception as exc:
-                raise map_error(exc, operation=operation, table=table, label=self.label) from exc
-        except Exception:
-            if watch is not None:
-                watch.remove(what)
-            raise
-        if watch is not None:
-            watch.remove(what)
+    # ------------------------------------------------------------------ one attempt
+    async def send(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Send one attempt through the client's public method; botocore's errors propagate."""
+        client = await self.client()
+        result: dict[str, Any] = await getattr(client, _method_name(operation))(**params)
         return result
-
-
-# --------------------------------------------------------------------------- error mapping
-
-_THROTTLING = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "Throttling",
-        "TooManyRequestsException",
-    }
-)
-_CREDENTIALS = frozenset(
-    {
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "UnrecognizedClientException",
-        "InvalidSignatureException",
-        "InvalidClientTokenId",
-        "MissingAuthenticationToken",
-        "AccessDenied",
-        "AccessDeniedException",
-        "SignatureDoesNotMatch",
-    }
-)
-
-
-def map_error(
-    exc: BaseException, *, operation: str, table: str | None, label: str | None = None
-) -> BaseException:
-    """The library error for a botocore (or connection) error; the one place errors are mapped."""
-    if isinstance(exc, errors.DynamORMError):
-        return exc
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping) and "Error" in response:
-        return _map_client_error(response, operation=operation, table=table, label=label)
-    name = type(exc).__name__
-    if name in ("NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError", "NoRegionError"):
-        who = f" for partner {label!r}" if label else ""
-        return errors.CredentialsError(f"{operation}{who}: {exc}", code=name, partner=label)
-    if name.endswith(("ConnectionError", "ConnectTimeoutError", "ReadTimeoutError")) or isinstance(
-        exc, OSError
-    ):
-        return errors.ServiceError(str(exc), code=name, operation=operation, table=table, partner=label)
-    return exc
-
-
-def _map_client_error(
-    response: Mapping[str, Any], *, operation: str, table: str | None, label: str | None
-) -> errors.DynamORMError:
-    err = response.get("Error", {})
-    code = str(err.get("Code", ""))
-    message = str(err.get("Message", ""))
-    meta = response.get("ResponseMetadata", {})
-    common: dict[str, Any] = {
-        "code": code,
-        "operation": operation,
-        "table": table,
-        "request_id": meta.get("RequestId"),
-        "partner": label,
-    }
-    if code == "ConditionalCheckFailedException":
-        out = errors.ConditionCheckFailed(message, **common)
-        out.item = response.get("Item")  # raw; the manager decodes it into the model
-        return out
-    if code == "TransactionCanceledException":
-        tc = errors.TransactionCanceled(message, **common)
-        tc.reasons = [
-            errors.CancellationReason(i, str(r.get("Code", "None")), r.get("Message"), r.get("Item"))
-            for i, r in enumerate(response.get("CancellationReasons", []) or [])
-        ]
-        return tc
-    if code in _THROTTLING:
-        return errors.Throttled(message, **common)
-    if code == "ResourceNotFoundException":
-        return errors.TableNotFound(message, **common)
-    if code == "ResourceInUseException":
-        if "exist" in message.lower():
-            return errors.TableAlreadyExists(message, **common)
-        return errors.TableInUse(message, **common)
-    if code == "ValidationException":
-        return errors.ValidationError(message, **common)
-    if code in _CREDENTIALS:
-        who = f" for partner {label!r}" if label else ""
-        return errors.CredentialsError(f"{operation}{who}: {code}: {message}", code=code, partner=label)
-    return errors.ServiceError(message, **common)
 
 
 # --------------------------------------------------------------------------- service-model loader
@@ -370,10 +233,11 @@ def _make_service_loader(services: tuple[str, ...]) -> Any:
 def new_session(*, share_loader_with: Any = None) -> Any:
     """A fresh aiobotocore session (the default credential chain unless a transport sets credentials).
 
-    :class:`Transport` sets its ``credentials`` on the session it is given, so every account needs a
-    session of its own. The sessions share one service-model loader, so a second account's client
-    does not parse the same service model again: the process-wide one of :func:`_service_loader`,
-    or, where that is not used, the loader of ``share_loader_with`` (another session).
+    :class:`AiobotocoreTransport` sets its ``credentials`` on the session it is given, so every
+    account needs a session of its own. The sessions share one service-model loader, so a second
+    account's client does not parse the same service model again: the process-wide one of
+    :func:`_service_loader`, or, where that is not used, the loader of ``share_loader_with``
+    (another session).
     """
     from aiobotocore.session import AioSession
 
@@ -418,15 +282,4 @@ def refreshable_credentials(
     )
 
 
-__all__ = [
-    "IN_FLIGHT",
-    "MODEL_SERVICES",
-    "STATS",
-    "CallHook",
-    "Transport",
-    "TransportConfig",
-    "TransportStats",
-    "map_error",
-    "new_session",
-    "refreshable_credentials",
-]
+__all__ = ["MODEL_SERVICES", "AiobotocoreTransport", "new_session", "refreshable_credentials"]
