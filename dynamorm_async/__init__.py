@@ -14,7 +14,9 @@ from .errors import (
     AssumeRoleError,
     CancellationReason,
     ConditionCheckFailed,
+    ConnectionFailed,
     CredentialsError,
+    DeadlineExceeded,
     DeadlinePartialFailure,
     DuplicateKey,
     DynamORMError,
@@ -30,6 +32,7 @@ from .errors import (
     ModelValidationError,
     PartialFailure,
     ServiceError,
+    ServiceValidationError,
     TableAlreadyExists,
     TableInUse,
     TableNotFound,
@@ -37,13 +40,12 @@ from .errors import (
     TransactionCanceled,
     UnknownAttribute,
     UnknownPartner,
-    ValidationError,
 )
 from .expressions import Condition, Path, Update
 from .manager import Manager
 from .model import Model
 from .schema import GSI, LSI, TTL, Attribute, CreatedAt, HashKey, RangeKey, UpdatedAt, Version
-from .transport import TransportConfig
+from .transport import TransportConfig, debug_stats
 
 __version__ = "0.1.0"
 
@@ -61,8 +63,10 @@ __all__ = [
     "CancellationReason",
     "Condition",
     "ConditionCheckFailed",
+    "ConnectionFailed",
     "CreatedAt",
     "CredentialsError",
+    "DeadlineExceeded",
     "DeadlinePartialFailure",
     "DuplicateKey",
     "DynamORMError",
@@ -90,6 +94,7 @@ __all__ = [
     "RangeKey",
     "Scan",
     "ServiceError",
+    "ServiceValidationError",
     "TableAlreadyExists",
     "TableInUse",
     "TableNotFound",
@@ -101,9 +106,9 @@ __all__ = [
     "UnknownPartner",
     "Update",
     "UpdatedAt",
-    "ValidationError",
     "Version",
     "current_partner",
+    "debug_stats",
     "enable_xray_tracing",
     "get_lambda_memory_mb",
     "is_lambda_environment",
@@ -147,4 +152,6 @@ _EXPORTS = {
     ".transactions": ("TransactWrite",),
 }
 
-__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
+__getattr__, __dir__ = lazy_exports(
+    __name__, globals(), _EXPORTS, deprecated={"ValidationError": "ServiceValidationError"}
+)

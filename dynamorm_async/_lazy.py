@@ -18,16 +18,31 @@ from typing import Any
 
 
 def lazy_exports(
-    package: str, namespace: dict[str, Any], exports: Mapping[str, Iterable[str]]
+    package: str,
+    namespace: dict[str, Any],
+    exports: Mapping[str, Iterable[str]],
+    *,
+    deprecated: Mapping[str, str] | None = None,
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """Module ``__getattr__`` and ``__dir__`` that import ``exports`` (``{module: names}``) on first access.
 
     Module names are relative to ``package`` (``".batch"``). A loaded name is stored in
-    ``namespace`` so the module-level lookup finds it directly the next time.
+    ``namespace`` so the module-level lookup finds it directly the next time. ``deprecated``
+    maps old names to the names that replace them: using one warns (``DeprecationWarning``)
+    every time, and it is listed neither in ``__dir__`` nor in ``__all__``.
     """
     where = {name: module for module, names in exports.items() for name in names}
+    renamed = dict(deprecated or {})
 
     def __getattr__(name: str) -> Any:
+        new = renamed.get(name)
+        if new is not None:
+            import warnings
+
+            warnings.warn(
+                f"{package}.{name} is deprecated; use {new}", DeprecationWarning, stacklevel=2
+            )
+            return namespace[new] if new in namespace else __getattr__(new)
         module = where.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")

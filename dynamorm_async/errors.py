@@ -300,9 +300,18 @@ class ServiceValidationError(ServiceError):
     """DynamoDB rejected the request as invalid (its own ValidationException)."""
 
 
-#: Deprecated alias of :class:`ServiceValidationError` (the old name clashed with pydantic's);
-#: kept for one release.
-ValidationError = ServiceValidationError
+def __getattr__(name: str) -> Any:
+    # ``ValidationError``: the old name of ServiceValidationError, which clashed with pydantic's.
+    if name == "ValidationError":
+        import warnings
+
+        warnings.warn(
+            "dynamorm_async.errors.ValidationError is deprecated; use ServiceValidationError",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ServiceValidationError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ConnectionFailed(ServiceError):
@@ -349,5 +358,4 @@ __all__ = [
     "Throttled",
     "UnknownAttribute",
     "UnknownPartner",
-    "ValidationError",
 ]

@@ -31,11 +31,11 @@ from dynamorm_async import (
     Manager,
     Model,
     ModelValidationError,
+    ServiceValidationError,
     TableNotFound,
     Throttled,
     UnknownAttribute,
     UnknownPartner,
-    ValidationError,
 )
 from dynamorm_async.deadline import Deadline, deadline_scope, remaining
 from dynamorm_async.integrations.fastapi import (
@@ -73,7 +73,7 @@ ERROR_CASES: list[tuple[DynamORMError, int | None]] = [
     (ItemTooLarge("item is 500 KB", size=500_000, limit=400_000), 422),
     (InvalidCursor("cursor is not a valid cursor"), 422),
     (DuplicateKey("the same key twice"), 422),
-    (service_error(ValidationError, "ValidationException"), 422),
+    (service_error(ServiceValidationError, "ValidationException"), 422),
     (LambdaTimeoutError("deadline reached", operation="GetItem"), 503),
     (service_error(Throttled, "ProvisionedThroughputExceededException"), 503),
     # The service's own faults stay 500s.

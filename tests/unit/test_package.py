@@ -72,3 +72,13 @@ def test_all_lists_no_internals() -> None:
     internals = {"STATS", "IN_FLIGHT", "map_error", "key_id", "RUNTIME_STATS", "RuntimeStats"}
     for name in LAZY_PACKAGES:
         assert not internals & set(importlib.import_module(name).__all__), name
+
+
+def test_old_validation_error_name_warns_and_is_the_new_class() -> None:
+    import dynamorm_async.errors as errors_module
+
+    for module in (dynamorm_async, errors_module):
+        with pytest.warns(DeprecationWarning, match="ServiceValidationError"):
+            old = module.ValidationError
+        assert old is dynamorm_async.ServiceValidationError
+    assert "ValidationError" not in dynamorm_async.__all__
