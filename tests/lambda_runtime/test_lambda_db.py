@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import pytest
 
-from dynamorm_async import DB, HashKey, ItemNotFound, LambdaDB, Model, TableNotFound
+from dynamorm_async import DB, HashKey, ItemNotFound, LambdaDB, Model, TableNotFound, concurrency
 from dynamorm_async.aws_lambda import HandlerRunner, current_invocation
 from dynamorm_async.aws_lambda.snapstart import after_restore, before_snapshot, register_snapstart_hooks
 from dynamorm_async.transport import STATS
@@ -41,6 +41,13 @@ def widget_table(dynamodb_local: str) -> Iterator[str]:
     runner.run(make)
     yield Widget.__dynamorm_schema__.require_table()
     runner.close()
+
+
+@pytest.fixture(autouse=True)
+def no_lasting_concurrency_defaults() -> Iterator[None]:
+    """A LambdaDB tuned inside Lambda sets the process's batch and scan defaults: undo it."""
+    yield
+    concurrency.set_defaults(None)
 
 
 @pytest.fixture
