@@ -132,10 +132,26 @@ def entering_generator(depth: int = 2) -> Any:
         # ``@asynccontextmanager`` (FastAPI's yield dependencies too): the generator is a context
         # manager, and its scope is meant for the ``async with`` body, as a plain scope is.
         return None
-    for referrer in gc.get_referrers(frame):  # only when an async generator enters a scope
+    for candidate in _live_async_generators():
+        if candidate.ag_frame is frame:
+            return candidate
+    for referrer in gc.get_referrers(frame):  # another event loop: slower (a scan of the heap)
         if inspect.isasyncgen(referrer) and referrer.ag_frame is frame:
             return referrer
     return None  # pragma: no cover (every running async generator frame has its generator)
+
+
+def _live_async_generators() -> list[Any]:
+    # asyncio keeps every async generator iterated on its loop (to finalise them at shutdown):
+    # a short list to search, where a scan of the heap costs milliseconds.
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return []
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return []
+    return list(getattr(loop, "_asyncgens", ()))
 
 
 def enter_scope(active: Active) -> contextvars.Token[Active | None]:
