@@ -79,3 +79,21 @@ def test_at_128_mb_a_batch_write_runs_at_most_the_tiers_concurrency(
     assert done.json()["written"] == 200
     assert slow_proxy.operations.count("BatchWriteItem") >= 8
     assert slow_proxy.max_in_flight == 2  # the 128 MB tier's batch concurrency
+
+
+@pytest.mark.xfail(strict=True, reason="wired into batch/parallel scan at merge")
+def test_at_128_mb_a_parallel_scan_reads_at_most_the_tiers_concurrency(
+    start_function: FunctionFactory, slow_proxy: SlowProxy
+) -> None:
+    slow_proxy.slow(0.05)
+    function = start_function(
+        "batch_handler.handler",
+        endpoint=slow_proxy.url,
+        memory_mb=128,
+        timeout=20.0,
+        extra_paths=(str(HANDLERS),),
+    )
+    done = function.invoke({"segments": 8})
+    assert done.outcome == "response", done.error
+    assert slow_proxy.operations.count("Scan") >= 8
+    assert slow_proxy.max_in_flight == 2  # the 128 MB tier's scan concurrency

@@ -1,4 +1,5 @@
-"""A handler that writes many orders with one ``batch_write``, to see how many requests run at once.
+"""A handler that writes many orders with one ``batch_write`` (or scans them in parallel), to see
+how many requests run at once.
 
 Run by the tests under awslambdaric; it writes to the example's orders table (``ORDERS_TABLE``).
 """
@@ -25,7 +26,12 @@ db = LambdaDB(models=[BatchOrder])
 
 @db.handler
 async def handler(event: Any, context: Any) -> Any:
-    """Write ``{"partner": ..., "count": n}`` orders in one batch call; return how many were written."""
+    """Write ``{"partner": ..., "count": n}`` orders in one batch call; return how many were written.
+
+    ``{"segments": n}`` instead counts the table's items with a parallel scan of ``n`` segments.
+    """
+    if "segments" in event:
+        return {"counted": await db.manager(BatchOrder).scan().parallel(event["segments"]).count()}
     orders = [
         BatchOrder(partner_id=event["partner"], order_id=f"b{n:05d}", customer="batch")
         for n in range(event["count"])
