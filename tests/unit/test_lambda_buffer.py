@@ -54,20 +54,20 @@ async def test_a_one_second_invocation_at_128_mb_keeps_most_of_its_time() -> Non
     optimize_for_memory(128)  # tier buffer 1.5 s: longer than the whole invocation
     now = anyio.current_time()
     with with_lambda_timeout(RemainingTime(1000)) as scope:
-        assert scope.deadline - now == pytest.approx(0.75, abs=0.05)
+        assert scope.deadline - now == pytest.approx(0.75, abs=0.1)
     now = anyio.current_time()
     with with_lambda_timeout(RemainingTime(1400)) as scope:
-        assert scope.deadline - now == pytest.approx(1.05, abs=0.05)
+        assert scope.deadline - now == pytest.approx(1.05, abs=0.1)
 
 
 @pytest.mark.anyio
 async def test_an_explicit_buffer_is_kept_and_a_max_buffer_caps_the_fitted_one() -> None:
     now = anyio.current_time()
     with with_lambda_timeout(RemainingTime(1000), buffer=0.5) as scope:
-        assert scope.deadline - now == pytest.approx(0.5, abs=0.05)
+        assert scope.deadline - now == pytest.approx(0.5, abs=0.1)
     now = anyio.current_time()
     with with_lambda_timeout(RemainingTime(20_000), max_buffer=2.0) as scope:
-        assert scope.deadline - now == pytest.approx(18.0, abs=0.05)
+        assert scope.deadline - now == pytest.approx(18.0, abs=0.1)
 
 
 def test_the_reduction_is_said_once(caplog: pytest.LogCaptureFixture) -> None:
