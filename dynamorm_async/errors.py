@@ -21,6 +21,7 @@ The tree::
     ├── CredentialsError           missing, expired or refused credentials
     │   └── AssumeRoleError        STS AssumeRole failed for a partner
     ├── UnknownPartner             MultiAccountDB has no partner by that id
+    ├── PartnerScopeError          a partner scope used so that no single partner can be meant
     └── ServiceError               DynamoDB answered with an error (code, message, operation, table, ...)
         ├── ConditionCheckFailed   a condition expression was false (carries the current item if asked)
         ├── TransactionCanceled    a transaction was cancelled (one reason per item)
@@ -210,6 +211,15 @@ class UnknownPartner(DynamORMError, LookupError):
     """MultiAccountDB has no partner registered under that id."""
 
 
+class PartnerScopeError(DynamORMError, RuntimeError):
+    """A partner scope was used in a way that cannot say which partner is meant.
+
+    Raised when one ``mdb.partner(...)`` object is entered while it is already entered (by
+    another task, or nested), and when a task reads a partner scope entered by an async
+    generator that is suspended at a ``yield``.
+    """
+
+
 class ServiceError(DynamORMError):
     """DynamoDB (or STS) answered with an error, or (:class:`ConnectionFailed`) did not answer.
 
@@ -350,6 +360,7 @@ __all__ = [
     "ModelError",
     "ModelValidationError",
     "PartialFailure",
+    "PartnerScopeError",
     "ServiceError",
     "ServiceValidationError",
     "TableAlreadyExists",

@@ -6,14 +6,15 @@
   before expiry, one refresh at a time;
 * :class:`MultiAccountDB` (``multi``): the partner registry, a bounded cache of per-partner
   clients, and ``async with mdb.partner(id) as db:``;
-* :func:`current_partner` (``context``): the partner active in the running task;
+* :func:`current_partner` (``context``): the partner active in the running task
+  (:class:`PartnerScopeError` when a scope is misused);
 * :class:`PartnerLogFilter` (``observe``): the partner id in log records.
 """
 
 from __future__ import annotations
 
 from .config import AccountConfig
-from .context import current_partner
+from .context import PartnerScopeError, current_partner
 from .credentials import PartnerCredentials
 from .multi import MultiAccountDB, PartnerScope
 from .observe import PartnerLogFilter
@@ -24,5 +25,6 @@ __all__ = [
     "PartnerCredentials",
     "PartnerLogFilter",
     "PartnerScope",
+    "PartnerScopeError",
     "current_partner",
 ]

@@ -12,6 +12,15 @@ refresh single-flight. The windows map onto :class:`AccountConfig` as
 * mandatory = half of that, and the first fetch: every caller waits for the one refresh, and a
   failure is raised (as :class:`~dynamorm_async.errors.AssumeRoleError`).
 
+A failed AssumeRole is remembered for a short, growing backoff (:data:`FAILURE_BACKOFF`, doubled
+per failure in a row up to :data:`MAX_FAILURE_BACKOFF`): the callers waiting on the lock, and
+those that come within the backoff, get the same answer without calling STS again, so a refused
+role is asked once, not once per waiting operation.
+
+Keys whose expiration is already past by this machine's clock (a clock ahead of AWS's) cannot be
+used: aiobotocore would raise a bare ``RuntimeError``; they are refused here as a
+:class:`~dynamorm_async.errors.CredentialsError` naming the partner (and remembered as a failure).
+
 A server can still reject keys we believe valid (revoked session, clock skew): the partner's
 transport then calls :meth:`PartnerCredentials.refresh_after_expired`, which forces one refresh
 through the same lock (however many requests saw the rejection) before the request is retried.
@@ -26,6 +35,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AssumeRoleError, CredentialsError, DeadlineExceeded, ServiceError
@@ -38,6 +48,11 @@ logger = logging.getLogger("dynamorm_async.accounts")
 
 #: What the clock reads while a refresh is forced: every credential looks expired.
 _FORCED_NOW = _dt.datetime(9999, 1, 1, tzinfo=_dt.UTC)
+
+#: Seconds a failed AssumeRole is remembered (the first time; doubled per failure in a row).
+FAILURE_BACKOFF = 1.0
+#: The longest a failure is remembered, in seconds.
+MAX_FAILURE_BACKOFF = 30.0
 
 
 def _utcnow() -> _dt.datetime:
@@ -61,6 +76,9 @@ class PartnerCredentials:
         self.generation = 0
         self.expiration: _dt.datetime | None = None
         self._forced = False
+        self._failure: CredentialsError | None = None
+        self._failed_until = 0.0
+        self._failures = 0
         before = account.refresh_before_seconds
         self.credentials: Any = refreshable_credentials(
             self._assume_role,
@@ -100,7 +118,43 @@ class PartnerCredentials:
             self._forced = False
 
     async def _assume_role(self) -> dict[str, Any]:
-        """One AssumeRole call; returns what aiobotocore's refreshable credentials expect."""
+        """One AssumeRole call (or the failure remembered from the last); what aiobotocore expects."""
+        remembered = self._remembered_failure()
+        if remembered is not None:
+            raise remembered
+        try:
+            return await self._call_sts()
+        except CredentialsError as exc:
+            self._remember(exc)
+            raise
+
+    def _remembered_failure(self) -> CredentialsError | None:
+        """A fresh copy of the last failure while its backoff lasts (each waiter gets its own)."""
+        failure = self._failure
+        if failure is None or time.monotonic() >= self._failed_until:
+            return None
+        again = type(failure).__new__(type(failure), *failure.args)
+        again.args = failure.args
+        again.__dict__.update(failure.__dict__)
+        if hasattr(failure, "__notes__"):
+            again.__notes__ = list(failure.__notes__)
+        again.__cause__ = failure.__cause__
+        return again
+
+    def _remember(self, failure: CredentialsError) -> None:
+        self._failures += 1
+        backoff = min(FAILURE_BACKOFF * 2 ** (self._failures - 1), MAX_FAILURE_BACKOFF)
+        self._failure = failure
+        self._failed_until = time.monotonic() + backoff
+        logger.warning(
+            "partner %r: %s; not asking STS again for %gs",
+            self.partner,
+            failure,
+            backoff,
+            extra={"partner": self.partner},
+        )
+
+    async def _call_sts(self) -> dict[str, Any]:
         account = self.account
         params = {
             "RoleArn": account.role_arn,
@@ -132,7 +186,21 @@ class PartnerCredentials:
         expiration = creds["Expiration"]
         if isinstance(expiration, str):
             expiration = _dt.datetime.fromisoformat(expiration.replace("Z", "+00:00"))
+        now = _utcnow()
+        window = account.refresh_before_seconds // 2
+        if expiration - now <= _dt.timedelta(seconds=window):
+            # aiobotocore would raise a bare RuntimeError (or, inside its mandatory window, ask STS
+            # again before every request): the keys are useless while the clock is this far off.
+            state = "already past" if expiration <= now else f"less than {window}s away"
+            raise CredentialsError(
+                f"STS issued credentials for partner {self.partner!r} that expire at "
+                f"{expiration.isoformat()}, {state} by this machine's clock ({now.isoformat()}): "
+                "the clock is probably wrong (check its time synchronisation)",
+                code="ClockSkew",
+                partner=self.partner,
+            )
         self._forced = False
+        self._failure, self._failures = None, 0
         self.generation += 1
         self.expiration = expiration
         logger.debug(
@@ -152,4 +220,4 @@ class PartnerCredentials:
         }
 
 
-__all__ = ["PartnerCredentials"]
+__all__ = ["FAILURE_BACKOFF", "MAX_FAILURE_BACKOFF", "PartnerCredentials"]

@@ -35,7 +35,7 @@ from ..manager import Manager
 from ..model import Model
 from ..transport import CallHook, RetryingTransport, Transport, TransportConfig, build_transport, new_session
 from .config import AccountConfig
-from .context import ACTIVE, Active
+from .context import ACTIVE, Active, PartnerScopeError, enter_scope
 from .credentials import PartnerCredentials
 
 M = TypeVar("M", bound=Model)
@@ -216,7 +216,12 @@ class PartnerScope:
 
     ``db`` is a :class:`~dynamorm_async.DB` bound to the partner's account (owned by the
     MultiAccountDB: do not close it). Managers from ``mdb.manager(Model)`` used inside the block,
-    and every task started inside it, go to that account too.
+    and every task started inside it, go to that account too. Entered by an async generator, the
+    partner stays inside the generator: its consumer keeps its own partner across the generator's
+    ``yield`` (see :mod:`~dynamorm_async.accounts.context`). One scope object is entered once at a
+    time; make one per ``async with``.
+
+    :raises PartnerScopeError: entered while it is already entered (by another task, or nested).
     """
 
     __slots__ = ("_owner", "_partner_id", "_token")
@@ -226,13 +231,27 @@ class PartnerScope:
         self._partner_id = partner_id
         self._token: Any = None
 
+    def __repr__(self) -> str:
+        return f"PartnerScope({self._partner_id!r}, entered={self._token is not None})"
+
     async def __aenter__(self) -> DB:
+        if self._token is not None:
+            raise PartnerScopeError(
+                f"this partner({self._partner_id!r}) scope is entered already; "
+                "use a new `mdb.partner(...)` for each `async with`"
+            )
         slot = self._owner._slot(self._partner_id)
-        self._token = ACTIVE.set(slot.active)
+        self._token = enter_scope(slot.active)
         return slot.db
 
     async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
-        ACTIVE.reset(self._token)
+        token, self._token = self._token, None
+        try:
+            ACTIVE.reset(token)
+        except (ValueError, RuntimeError):
+            # Left in another context than the one it was entered in (an async generator closed
+            # by the event loop's finaliser): that context never had the partner set.
+            pass
         if isinstance(exc, DynamORMError) and getattr(exc, "partner", None) is None:
             # Errors the transport maps carry .partner; others (ItemNotFound, InvalidInput, ...)
             # get a note, which tracebacks and logged exceptions show.
@@ -306,6 +325,11 @@ class MultiAccountDB:
     def add_partner(self, partner_id: str, account: AccountConfig) -> None:
         """Register a partner; nothing is fetched or connected until it is first used.
 
+        Registering a second partner with a role ARN already registered for another logs a
+        warning (on ``dynamorm_async.accounts``): both would read and write the same account, which
+        is rarely meant between tenants. It is a log record, not a Python warning, so that it
+        reaches the function's logs however often partners are loaded at run time.
+
         :raises InvalidInput: a malformed id, or one registered already (remove it first to change
             its account).
         """
@@ -316,6 +340,16 @@ class MultiAccountDB:
             )
         if partner_id in self._accounts:
             raise InvalidInput(f"partner {partner_id!r} is registered already; remove_partner() it first")
+        sharing = sorted(
+            other for other, known in self._accounts.items() if known.role_arn == account.role_arn
+        )
+        if sharing:
+            logger.warning(
+                "partner %r is registered with the role %s already used by %s: they share one account",
+                partner_id,
+                account.role_arn,
+                ", ".join(map(repr, sharing)),
+            )
         self._accounts[partner_id] = account
 
     async def remove_partner(self, partner_id: str) -> None:
@@ -346,11 +380,10 @@ class MultiAccountDB:
         try:
             return self._accounts[partner_id]
         except (KeyError, TypeError):
-            known = sorted(self._accounts)
-            listed = ", ".join(map(repr, known[:10])) + (
-                f" and {len(known) - 10} more" if len(known) > 10 else ""
-            )
-            raise UnknownPartner(f"unknown partner {partner_id!r} (registered: {listed or 'none'})") from None
+            # Only the id asked for: the message may reach a tenant, who must not learn the others.
+            asked = repr(partner_id)
+            asked = asked if len(asked) <= 80 else f"{asked[:77]}..."
+            raise UnknownPartner(f"unknown partner {asked}") from None
 
     # ------------------------------------------------------------------ partner context and managers
     def partner(self, partner_id: str) -> PartnerScope:
@@ -475,4 +508,11 @@ class MultiAccountDB:
         logger.debug("partner %r: client closed (evicted or removed)", slot.id, extra={"partner": slot.id})
 
 
-__all__ = ["EXPIRED_CODES", "MultiAccountDB", "PartnerScope", "PartnerSlot", "PartnerTransport"]
+__all__ = [
+    "EXPIRED_CODES",
+    "MultiAccountDB",
+    "PartnerScope",
+    "PartnerScopeError",
+    "PartnerSlot",
+    "PartnerTransport",
+]

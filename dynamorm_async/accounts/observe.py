@@ -12,15 +12,22 @@ from __future__ import annotations
 
 import logging
 
-from .context import current_partner
+from .context import PartnerScopeError, current_partner
 
 
 class PartnerLogFilter(logging.Filter):
-    """Sets ``record.partner`` to the active partner id (``"-"`` outside any partner); passes all records."""
+    """Sets ``record.partner`` to the active partner id (``"-"`` outside any partner); passes all records.
+
+    Where no single partner can be named (see :class:`~dynamorm_async.accounts.context.PartnerScopeError`)
+    it is ``"?"``: logging never raises.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "partner"):
-            record.partner = current_partner() or "-"
+            try:
+                record.partner = current_partner() or "-"
+            except PartnerScopeError:
+                record.partner = "?"
         return True
 
 

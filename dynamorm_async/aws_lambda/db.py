@@ -30,11 +30,14 @@ from ..schema import schema_of
 from ..transport import RawTransport, RetryingTransport, Transport, TransportConfig, build_transport
 from .env import SNAP_START, get_initialization_type, get_lambda_memory_mb, is_lambda_environment
 from .runner import AsyncHandler, HandlerRunner, LambdaHandler, TimeoutAnswer, default_runner
-from .tuning import LambdaTuning, current_tuning, timeout_buffer, tuning_for_memory
+from .tuning import LambdaTuning, apply_concurrency, current_tuning, timeout_buffer, tuning_for_memory
 
 R = TypeVar("R")
 
 logger = logging.getLogger("dynamorm_async.lambda")
+
+#: Seconds warm-up may take in all, well inside Lambda's 10 s init phase.
+WARM_BUDGET = 2.0
 
 _TRANSPORT_FIELDS = frozenset(f.name for f in dataclasses.fields(TransportConfig))
 
@@ -48,10 +51,14 @@ class LambdaDB(DB):
     the tier of the function's configured memory) and explicit options override them.
 
     ``connect`` creates the client now, on the environment's loop (default: only inside Lambda);
-    ``warm`` also sends one ``DescribeTable`` per table to open the connection (failures are
-    logged, never raised). ``xray`` calls :func:`~dynamorm_async.aws_lambda.enable_xray_tracing`.
+    ``warm`` also sends one ``DescribeTable`` per table to open the connection, within
+    :data:`WARM_BUDGET` seconds in all (failures are logged, never raised: Lambda's init phase
+    has 10 s). ``xray`` calls :func:`~dynamorm_async.aws_lambda.enable_xray_tracing`.
     ``snapstart`` registers the SnapStart hooks (default: when the environment is initialised
-    for SnapStart). ``timeout_buffer`` is the margin kept before Lambda's deadline.
+    for SnapStart). ``timeout_buffer`` fixes the margin kept before Lambda's deadline; left unset,
+    each invocation keeps the tuning's buffer, or less when its function's timeout is short
+    (see :func:`~dynamorm_async.aws_lambda.with_lambda_timeout`). The tuning's batch and scan
+    concurrency become the defaults of batch calls and parallel scans.
     """
 
     def __init__(
@@ -96,8 +103,11 @@ class LambdaDB(DB):
         )
         #: The tuning in force (``None`` when none applied and outside Lambda).
         self.tuning = tuning
-        #: Seconds kept before Lambda's deadline by this DB's handlers.
+        #: Seconds kept before Lambda's deadline by this DB's handlers (the most, unless fixed).
         self.timeout_buffer = _buffer(timeout_buffer, tuning)
+        self._fixed_buffer = timeout_buffer is not None
+        if tuning is not None:
+            apply_concurrency(tuning)
         #: The runner owning the environment's event loop.
         self.runner = runner or default_runner()
         self.warm_on_connect = warm
@@ -142,15 +152,19 @@ class LambdaDB(DB):
         """Decorate ``async def handler(event, context)`` into the function Lambda calls.
 
         Every invocation runs on the environment's one loop, inside
-        :func:`~dynamorm_async.aws_lambda.with_lambda_timeout` (``buffer`` defaults to this DB's).
+        :func:`~dynamorm_async.aws_lambda.with_lambda_timeout` (``buffer`` fixes the margin; by
+        default it fits each invocation, at most this DB's ``timeout_buffer``).
         When the deadline is reached, ``on_timeout(event, context, error)`` gives the answer; without
         it the :class:`~dynamorm_async.errors.LambdaTimeoutError` goes to the runtime, which
         reports it as the invocation's error. Use as ``@db.handler`` or ``@db.handler(on_timeout=...)``.
         """
-        chosen = self.timeout_buffer if buffer is None else buffer
+        if buffer is None and self._fixed_buffer:
+            buffer = self.timeout_buffer
 
         def wrap(f: AsyncHandler[R]) -> LambdaHandler[R]:
-            return self.runner.handler(f, buffer=chosen, on_timeout=on_timeout)
+            return self.runner.handler(
+                f, buffer=buffer, max_buffer=self.timeout_buffer, on_timeout=on_timeout
+            )
 
         return wrap if fn is None else wrap(fn)
 
@@ -161,28 +175,42 @@ class LambdaDB(DB):
         if self.warm_on_connect:
             await self.warm()
 
-    async def warm(self) -> None:
+    async def warm(self, budget: float = WARM_BUDGET) -> None:
         """Send one ``DescribeTable`` per registered table, concurrently, to open connections.
 
-        Failures (a missing table, no ``dynamodb:DescribeTable`` permission) are logged: warming
-        is an optimisation and must never stop the function from starting.
+        Warming is an optimisation and must never stop or stall the function's start: it gets
+        ``budget`` seconds in all (retries included), after which calls still waiting are
+        cancelled. What it could not do (a missing table, no ``dynamodb:DescribeTable``
+        permission, no answer in time) is logged, never raised.
         """
         import anyio
 
+        from ..deadline import Deadline, deadline_scope
         from ..errors import DynamORMError
         from ..tables import describe_table
 
         tables = sorted({schema_of(model).require_table() for model in self._managers})
+        waiting = set(tables)
 
         async def one(table: str) -> None:
             try:
                 await describe_table(self.transport, table)
             except DynamORMError as exc:
                 logger.warning("warming the connection with DescribeTable %r failed: %s", table, exc)
+            waiting.discard(table)
 
-        async with anyio.create_task_group() as tg:
-            for table in tables:
-                tg.start_soon(one, table)
+        limit = Deadline(anyio.current_time() + budget, f"the {budget:g}s warm-up budget")
+        with deadline_scope(limit), anyio.move_on_after(budget):
+            async with anyio.create_task_group() as tg:
+                for table in tables:
+                    tg.start_soon(one, table)
+        if waiting:
+            logger.warning(
+                "warming the connection stopped after its %gs budget: no answer to DescribeTable for %s; "
+                "the first request will connect instead",
+                budget,
+                ", ".join(map(repr, sorted(waiting))),
+            )
 
     def enable_xray(self) -> None:
         """Trace this DB's calls with X-Ray (see :func:`~dynamorm_async.aws_lambda.enable_xray_tracing`)."""
@@ -230,4 +258,4 @@ def _buffer(explicit: float | None, tuning: LambdaTuning | None) -> float:
     return tuning.timeout_buffer if tuning is not None else timeout_buffer()
 
 
-__all__ = ["LambdaDB"]
+__all__ = ["WARM_BUDGET", "LambdaDB"]

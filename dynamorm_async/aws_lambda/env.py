@@ -11,11 +11,17 @@ import os
 from collections.abc import Mapping
 from typing import Final
 
+from ..errors import InvalidInput
+
 #: ``AWS_LAMBDA_INITIALIZATION_TYPE`` values documented by AWS. Lambda Managed Instances adds
 #: ``lambda-managed-instances``; any other value is passed through as it is.
 ON_DEMAND: Final = "on-demand"
 PROVISIONED_CONCURRENCY: Final = "provisioned-concurrency"
 SNAP_START: Final = "snap-start"
+
+#: The smallest and largest memory sizes Lambda accepts, in MB.
+MIN_MEMORY_MB: Final = 128
+MAX_MEMORY_MB: Final = 10240
 
 
 def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -34,18 +40,41 @@ def is_lambda_environment(environ: Mapping[str, str] | None = None) -> bool:
     return env.get("AWS_EXECUTION_ENV", "").startswith("AWS_Lambda_")
 
 
+def check_memory_mb(value: object, what: str) -> int:
+    """``value`` if it is a memory size Lambda can have (an int from 128 to 10,240 MB).
+
+    :raises InvalidInput: anything else (``bool`` and ``float`` included), naming ``what``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(
+            f"{what} must be an int number of MB ({MIN_MEMORY_MB} to {MAX_MEMORY_MB}), "
+            f"not {type(value).__name__} {value!r}"
+        )
+    if not MIN_MEMORY_MB <= value <= MAX_MEMORY_MB:
+        raise InvalidInput(
+            f"{what} must be between {MIN_MEMORY_MB} and {MAX_MEMORY_MB} MB (what Lambda allows), not {value}"
+        )
+    return value
+
+
 def get_lambda_memory_mb(environ: Mapping[str, str] | None = None) -> int | None:
     """The function's configured memory in MB (``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``), or ``None``.
 
-    A missing, empty or non-numeric value gives ``None`` rather than an error: tuning must never
-    stop a function from starting.
+    ``None`` when the variable is missing or empty (outside Lambda).
+
+    :raises InvalidInput: the variable holds something Lambda never sets (not a whole number of
+        MB from 128 to 10,240): a broken local emulation should fail clearly, not tune at random.
     """
     raw = _env(environ).get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "").strip()
+    if not raw:
+        return None
     try:
         value = int(raw)
     except ValueError:
-        return None
-    return value if value > 0 else None
+        raise InvalidInput(
+            f"AWS_LAMBDA_FUNCTION_MEMORY_SIZE must be a whole number of MB, not {raw[:32]!r}"
+        ) from None
+    return check_memory_mb(value, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
 
 
 def get_initialization_type(environ: Mapping[str, str] | None = None) -> str | None:
@@ -63,9 +92,12 @@ def get_function_name(environ: Mapping[str, str] | None = None) -> str | None:
 
 
 __all__ = [
+    "MAX_MEMORY_MB",
+    "MIN_MEMORY_MB",
     "ON_DEMAND",
     "PROVISIONED_CONCURRENCY",
     "SNAP_START",
+    "check_memory_mb",
     "get_function_name",
     "get_initialization_type",
     "get_lambda_memory_mb",

@@ -64,10 +64,11 @@ RUNTIME_STATS = RuntimeStats()
 
 def runtime_stats() -> dict[str, int]:
     """A snapshot of the Lambda counters plus the transport's client and call counters."""
-    from ..transport import STATS
+    from ..transport import debug_stats
 
+    stats = debug_stats()
     out = asdict(RUNTIME_STATS)
-    out.update(clients_created=STATS.clients_created, clients_closed=STATS.clients_closed, calls=STATS.calls)
+    out.update(clients_created=stats.clients_created, clients_closed=stats.clients_closed, calls=stats.calls)
     return out
 
 
@@ -190,10 +191,11 @@ class HandlerRunner:
         fn: AsyncHandler[R],
         *,
         buffer: float | None = None,
+        max_buffer: float | None = None,
         on_timeout: TimeoutAnswer[R] | None = None,
     ) -> LambdaHandler[R]:
         """Wrap an async handler into the synchronous function Lambda calls (see :class:`LambdaHandler`)."""
-        return LambdaHandler(fn, runner=self, buffer=buffer, on_timeout=on_timeout)
+        return LambdaHandler(fn, runner=self, buffer=buffer, max_buffer=max_buffer, on_timeout=on_timeout)
 
 
 _default: HandlerRunner | None = None
@@ -213,7 +215,8 @@ class LambdaHandler(Generic[R]):
 
     Each call runs :meth:`invoke` on the runner's loop. From async code (tests, other frameworks)
     ``await handler.invoke(event, context)`` does the same on the running loop. It carries the
-    async handler's name and docstring.
+    async handler's name and docstring. ``buffer`` fixes the deadline buffer; left unset, it fits
+    each invocation, at most ``max_buffer`` (see :func:`~dynamorm_async.aws_lambda.with_lambda_timeout`).
     """
 
     __name__: str
@@ -224,6 +227,7 @@ class LambdaHandler(Generic[R]):
         *,
         runner: HandlerRunner,
         buffer: float | None = None,
+        max_buffer: float | None = None,
         on_timeout: TimeoutAnswer[R] | None = None,
     ) -> None:
         if not inspect.iscoroutinefunction(fn):
@@ -231,6 +235,7 @@ class LambdaHandler(Generic[R]):
         self.fn = fn
         self.runner = runner
         self.buffer = buffer
+        self.max_buffer = max_buffer
         self.on_timeout = on_timeout
         functools.update_wrapper(self, fn)
 
@@ -245,7 +250,7 @@ class LambdaHandler(Generic[R]):
         info = self.runner.begin_invocation(getattr(context, "aws_request_id", None))
         token = _invocation.set(info)
         try:
-            with with_lambda_timeout(_remaining_time(context), self.buffer):
+            with with_lambda_timeout(_remaining_time(context), self.buffer, max_buffer=self.max_buffer):
                 return await self.fn(event, context)
         except LambdaTimeoutError as exc:
             RUNTIME_STATS.timeouts += 1

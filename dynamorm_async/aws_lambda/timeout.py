@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 from ..deadline import Deadline, deadline_scope
 from ..errors import DeadlineExceeded, LambdaTimeoutError
 from ..transport import observe_calls
-from .tuning import timeout_buffer
+from .tuning import choose_buffer
 
 if TYPE_CHECKING:
     import anyio
@@ -88,12 +88,15 @@ def _describe(buffer: float) -> str:
 
 @contextmanager
 def with_lambda_timeout(
-    context: RemainingTime | None, buffer: float | None = None
+    context: RemainingTime | None, buffer: float | None = None, *, max_buffer: float | None = None
 ) -> Iterator[anyio.CancelScope]:
     """Open a cancel scope (yielded) whose deadline is the Lambda deadline minus ``buffer`` seconds.
 
-    ``buffer`` defaults to the applied tuning's (:func:`~dynamorm_async.aws_lambda.optimize_for_memory`),
-    1 s when none was applied. An earlier deadline already in force is kept. Calling
+    An explicit ``buffer`` is kept as given. By default the buffer fits the invocation: ``max_buffer``
+    (default: the applied tuning's, :func:`~dynamorm_async.aws_lambda.optimize_for_memory`, 1 s
+    when none was applied) when the invocation has time for it, else a quarter of the time it has
+    (:func:`~dynamorm_async.aws_lambda.tuning.choose_buffer`); the first reduction is logged once per
+    process. An earlier deadline already in force is kept. Calling
     ``scope.cancel()`` yourself ends the block quietly, as with any cancel scope.
 
     :raises LambdaTimeoutError: the deadline passed while the block was still working; its
@@ -107,11 +110,9 @@ def with_lambda_timeout(
         with anyio.CancelScope() as scope:
             yield scope
         return
-    if buffer is None:
-        buffer = timeout_buffer()
-    if buffer < 0:
-        raise ValueError(f"buffer must be zero or more seconds, not {buffer!r}")
-    at = lambda_deadline(context.get_remaining_time_in_millis(), buffer=buffer, now=anyio.current_time())
+    remaining_ms = context.get_remaining_time_in_millis()
+    buffer = choose_buffer(remaining_ms / 1000.0, buffer, max_buffer)
+    at = lambda_deadline(remaining_ms, buffer=buffer, now=anyio.current_time())
     watch = InFlight()  # each scope watches the calls made inside it
     with observe_calls(watch):
         with deadline_scope(Deadline(at, _describe(buffer), LambdaTimeoutError)) as deadline:

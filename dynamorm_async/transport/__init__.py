@@ -28,9 +28,6 @@ from typing import Any
 
 from .aiobotocore import MODEL_SERVICES, AiobotocoreTransport, new_session, refreshable_credentials
 from .base import (
-    STATS as STATS,  # the live counters, for the Lambda runner's stats; read debug_stats() instead
-)
-from .base import (
     CallHook,
     CallObserver,
     RawTransport,

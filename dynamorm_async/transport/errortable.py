@@ -102,10 +102,14 @@ EXCEPTION_TABLE: Mapping[str, tuple[str, bool]] = {
     "OSError": (CONNECTION_LOST, True),
 }
 
-#: botocore exceptions meaning no usable credentials or region.
-CREDENTIAL_EXCEPTIONS = frozenset(
-    {"NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError", "NoRegionError"}
-)
+#: botocore exceptions meaning no usable credentials or region, and the documented ``.code`` of each
+#: (a constant of ours, never the Python class name).
+CREDENTIAL_EXCEPTIONS = {
+    "NoCredentialsError": "NoCredentials",
+    "PartialCredentialsError": "PartialCredentials",
+    "CredentialRetrievalError": "CredentialRetrievalFailed",
+    "NoRegionError": "NoRegion",
+}
 #: botocore exceptions raised before anything is sent because the request is malformed.
 INVALID_REQUEST_EXCEPTIONS = frozenset({"ParamValidationError", "ValidationError"})
 
@@ -189,7 +193,7 @@ def library_error(exc: BaseException, *, operation: str) -> errors.DynamORMError
         )
     names = [cls.__name__ for cls in type(exc).__mro__]
     if names[0] in CREDENTIAL_EXCEPTIONS:
-        return errors.CredentialsError(f"{operation}: {exc}", code=names[0])
+        return errors.CredentialsError(f"{operation}: {exc}", code=CREDENTIAL_EXCEPTIONS[names[0]])
     if names[0] in INVALID_REQUEST_EXCEPTIONS:
         return errors.InvalidInput(f"{operation}: {exc}")
     found = _lookup(exc)

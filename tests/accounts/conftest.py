@@ -60,6 +60,7 @@ def _reset_refusals(request: pytest.FixtureRequest) -> Iterator[None]:
             recorder.deny_roles.clear()
             recorder.expired_keys.clear()
             recorder.expired_roles.clear()
+            recorder.stale_roles.clear()
 
 
 AccountFactory = Callable[..., AccountConfig]

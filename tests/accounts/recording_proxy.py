@@ -11,6 +11,9 @@ Two refusals moto cannot produce itself are answered by the proxy, without forwa
 * ``expired_keys`` / ``expired_roles``: DynamoDB requests signed with these access keys (or with
   any key issued for these roles) get ``ExpiredTokenException`` (HTTP 400), as AWS answers a
   request signed with an expired session token.
+
+and one it makes of moto's answer: for AssumeRole into ``stale_roles`` the ``Expiration`` is moved
+an hour into the past, as a client whose clock runs an hour or more ahead sees it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "conte
 def _xml_field(xml: str, name: str) -> str | None:
     found = re.search(rf"<{name}>([^<]*)</{name}>", xml)
     return found.group(1) if found else None
+
+
+def _expire(xml: bytes) -> bytes:
+    past = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return re.sub(rb"<Expiration>[^<]*</Expiration>", f"<Expiration>{past}</Expiration>".encode(), xml)
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,7 @@ class RecordingProxy:
         self.deny_roles: set[str] = set()
         self.expired_keys: set[str] = set()
         self.expired_roles: set[str] = set()
+        self.stale_roles: set[str] = set()
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -148,6 +157,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             status, headers, payload = self._forward(body)
             if service == "sts" and action == "AssumeRole" and status == 200:
+                with proxy.lock:
+                    stale = params["RoleArn"] in proxy.stale_roles
+                if stale:
+                    payload = _expire(payload)
                 self._learn(params["RoleArn"], payload.decode())
         with proxy.lock:
             proxy.records.append(Record(service, action, access_key, dt.datetime.now(dt.UTC), params, status))

@@ -113,9 +113,9 @@ async def test_mangum_handler_reuses_one_client_across_invocations(
         assert seen == ["o-1", "o-2", "o-3", "o-4"]
         assert pages >= 2
 
-        # An invocation with less time left than the deadline buffer (1 s): nothing is sent to
-        # DynamoDB, the caller gets a 503 in time; the next invocation is served as usual.
-        late = await invoke("GET", f"{base}/o-1", remaining_ms=400)
+        # An invocation with less time left than the smallest deadline buffer (0.1 s): nothing is
+        # sent to DynamoDB, the caller gets a 503 in time; the next invocation is served as usual.
+        late = await invoke("GET", f"{base}/o-1", remaining_ms=50)
         assert (late["status"], late["body"]["error"]) == (503, "LambdaTimeoutError")
         assert late["headers"]["retry-after"] == "1"
         assert (await invoke("GET", f"{base}/o-1"))["status"] == 200

@@ -2,7 +2,8 @@
 
 Each request is read whole, then held ``delay`` seconds (or until :meth:`SlowProxy.release`)
 before it is forwarded, so a held request has not reached DynamoDB yet: a call cancelled while
-held changed nothing. Every request's ``X-Amz-Target`` operation is recorded as it arrives.
+held changed nothing. Every request's ``X-Amz-Target`` operation is recorded as it arrives, and
+:attr:`SlowProxy.max_in_flight` says how many requests were being answered at once at most.
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         target = self.headers.get("X-Amz-Target", "")
         proxy._arrived(target.rsplit(".", 1)[-1])
+        try:
+            self._answer(proxy, body)
+        finally:
+            with proxy._lock:
+                proxy.in_flight -= 1
+
+    def _answer(self, proxy: SlowProxy, body: bytes) -> None:
         delay = proxy.delay
         if delay > 0 and proxy._release.wait(delay) and proxy._stopped:
             self.close_connection = True
@@ -70,6 +78,9 @@ class SlowProxy:
         self.delay = 0.0
         #: The operation of every request received, in order.
         self.operations: list[str] = []
+        #: Requests being answered now, and the most at once so far.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._release = threading.Event()
         self._stopped = False
@@ -98,6 +109,8 @@ class SlowProxy:
     def _arrived(self, operation: str) -> None:
         with self._lock:
             self.operations.append(operation)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
     def start(self) -> SlowProxy:
         self._thread.start()

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 import pytest
 
-from dynamorm_async import DB, HashKey, ItemNotFound, LambdaDB, Model, TableNotFound
+from dynamorm_async import DB, HashKey, ItemNotFound, LambdaDB, Model, TableNotFound, concurrency
 from dynamorm_async.aws_lambda import HandlerRunner, current_invocation
 from dynamorm_async.aws_lambda.snapstart import after_restore, before_snapshot, register_snapstart_hooks
 from dynamorm_async.transport import debug_stats
+from tests.lambda_runtime.slow_proxy import SlowProxy
 from tests.transports import managed
 
 pytestmark = pytest.mark.integration
@@ -42,6 +44,13 @@ def widget_table(dynamodb_local: str) -> Iterator[str]:
     runner.run(make)
     yield Widget.__dynamorm_schema__.require_table()
     runner.close()
+
+
+@pytest.fixture(autouse=True)
+def no_lasting_concurrency_defaults() -> Iterator[None]:
+    """A LambdaDB tuned inside Lambda sets the process's batch and scan defaults: undo it."""
+    yield
+    concurrency.set_defaults(None)
 
 
 @pytest.fixture
@@ -207,3 +216,16 @@ async def test_made_inside_a_running_loop_it_connects_on_first_use_instead(
     assert not managed(db).has_client
     async with db:
         assert (await db.manager(Widget).get_or_none("nobody")) is None
+
+
+def test_warming_an_endpoint_that_never_answers_stops_at_its_budget(
+    slow_proxy: SlowProxy, runner: HandlerRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    slow_proxy.slow(30.0)  # takes the request, never answers
+    db = LambdaDB(models=[Widget], region="us-east-1", endpoint_url=slow_proxy.url, runner=runner)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="dynamorm_async.lambda"):
+        runner.run(db.warm, 0.5)
+    assert time.monotonic() - started < 1.5
+    assert slow_proxy.operations == ["DescribeTable"]
+    assert "stopped after its 0.5s budget" in caplog.text and "lambda_db_widgets" in caplog.text

@@ -119,7 +119,7 @@ def test_resource_in_use_and_credentials() -> None:
     expired = t.library_error(_client_error("ExpiredTokenException", 400), operation="GetItem")
     assert isinstance(expired, errors.CredentialsError) and expired.code == "ExpiredTokenException"
     missing = t.library_error(bx.NoCredentialsError(), operation="GetItem")
-    assert isinstance(missing, errors.CredentialsError) and missing.code == "NoCredentialsError"
+    assert isinstance(missing, errors.CredentialsError) and missing.code == "NoCredentials"
     bad = t.library_error(bx.ParamValidationError(report="Missing Key"), operation="GetItem")
     assert isinstance(bad, errors.InvalidInput)
 
@@ -127,7 +127,8 @@ def test_resource_in_use_and_credentials() -> None:
 def test_library_errors_pass_unchanged_and_validation_error_is_a_deprecated_alias() -> None:
     mine = errors.Throttled("slow", code="ThrottlingException")
     assert t.library_error(mine, operation="GetItem") is mine
-    assert errors.ValidationError is errors.ServiceValidationError
+    with pytest.warns(DeprecationWarning):
+        assert errors.ValidationError is errors.ServiceValidationError
 
 
 def test_deadline_errors_form_one_family() -> None:

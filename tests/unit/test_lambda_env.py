@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dynamorm_async import LambdaDB, TransportConfig
+from dynamorm_async import InvalidInput, LambdaDB, TransportConfig, concurrency
 from dynamorm_async.aws_lambda import (
     LambdaTuning,
     current_tuning,
@@ -49,10 +49,16 @@ def test_is_lambda_environment(environ: dict[str, str], expected: bool) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("512", 512), (" 1024 ", 1024), ("10240", 10240), ("", None), ("abc", None), ("0", None), ("-5", None)],
+    [("512", 512), (" 1024 ", 1024), ("128", 128), ("10240", 10240), ("", None), ("  ", None)],
 )
 def test_get_lambda_memory_mb(value: str, expected: int | None) -> None:
     assert get_lambda_memory_mb({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": value}) == expected
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "127", "10241", "99999", "1.5", "512MB"])
+def test_get_lambda_memory_mb_refuses_what_lambda_never_sets(value: str) -> None:
+    with pytest.raises(InvalidInput, match="AWS_LAMBDA_FUNCTION_MEMORY_SIZE"):
+        get_lambda_memory_mb({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": value})
 
 
 def test_memory_and_initialization_type_absent_outside_lambda() -> None:
@@ -82,7 +88,6 @@ def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("memory", "tier", "pool", "batch", "buffer"),
     [
-        (64, 128, 8, 2, 1.5),  # below Lambda's minimum: the smallest tier
         (128, 128, 8, 2, 1.5),
         (256, 128, 8, 2, 1.5),
         (511, 128, 8, 2, 1.5),
@@ -93,7 +98,6 @@ def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
         (3008, 3008, 64, 16, 0.75),
         (10239, 3008, 64, 16, 0.75),
         (10240, 10240, 128, 32, 0.5),
-        (20000, 10240, 128, 32, 0.5),  # above the maximum: the largest tier
     ],
 )
 def test_tiers_by_memory(memory: int, tier: int, pool: int, batch: int, buffer: float) -> None:
@@ -118,10 +122,51 @@ def test_tiers_grow_with_memory() -> None:
         assert small.read_timeout <= large.read_timeout
 
 
-@pytest.mark.parametrize("memory", [0, -128])
-def test_tuning_rejects_a_size_that_is_not_positive(memory: int) -> None:
-    with pytest.raises(ValueError, match="positive"):
+@pytest.mark.parametrize("memory", [0, -128, 64, 127, 10241, 20000])
+def test_tuning_refuses_a_size_lambda_cannot_have(memory: int) -> None:
+    with pytest.raises(InvalidInput, match="between 128 and 10240"):
         tuning_for_memory(memory)
+    with pytest.raises(InvalidInput, match="between 128 and 10240"):
+        optimize_for_memory(memory)
+    assert current_tuning() is None
+
+
+@pytest.mark.parametrize("memory", ["abc", "512", 1.5, 512.0, True, [512]])
+def test_optimize_for_memory_refuses_what_is_not_an_int(memory: object) -> None:
+    with pytest.raises(InvalidInput, match="must be an int number of MB"):
+        optimize_for_memory(memory)  # type: ignore[arg-type]
+    assert current_tuning() is None
+
+
+def test_optimize_for_memory_refuses_a_broken_configured_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "99999")
+    with pytest.raises(InvalidInput, match="99999"):
+        optimize_for_memory()
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"memory_mb": 20000}, "between 128 and 10240"),
+        ({"memory_mb": 1024}, "does not match memory_mb"),  # a 128 MB tier claiming 1024 MB
+        ({"tier": 256}, "must be one of"),
+        ({"batch_concurrency": 0}, "positive int"),
+        ({"batch_concurrency": True}, "positive int"),
+        ({"scan_concurrency": 4, "scan_segments": 2}, "cannot exceed scan_segments"),
+        ({"batch_concurrency": 16}, "cannot exceed max_pool_connections"),
+        ({"read_timeout": 0.0}, "more than 0"),
+        ({"timeout_buffer": -1.0}, "between 0 and 900"),
+        ({"connect_timeout": "1"}, "between 0 and 900"),
+    ],
+)
+def test_a_tuning_whose_fields_disagree_is_refused(change: dict[str, object], complaint: str) -> None:
+    with pytest.raises(InvalidInput, match=complaint):
+        dataclasses.replace(tuning_for_memory(128), **change)  # type: ignore[arg-type]
+
+
+def test_a_tuning_may_be_narrowed_within_its_bounds() -> None:
+    narrow = dataclasses.replace(tuning_for_memory(1024), batch_concurrency=2, scan_concurrency=1)
+    assert (narrow.batch_concurrency, narrow.scan_concurrency, narrow.tier) == (2, 1, 1024)
 
 
 def test_transport_config_from_a_tuning_and_overrides() -> None:
@@ -173,6 +218,7 @@ def test_lambda_db_in_lambda_tunes_itself_to_the_configured_memory(monkeypatch: 
     assert managed(db).config.max_pool_connections == 8
     assert db.timeout_buffer == 1.5
     assert current_tuning() is None  # chosen for this DB, not applied process-wide
+    assert concurrency.current() == concurrency.ConcurrencyLimits(batch=2, scan=2)  # but its concurrency is
     assert LambdaDB(connect=False, timeout_buffer=0.25).timeout_buffer == 0.25
 
 
