@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..db import DB
 from ..model import Model
@@ -209,6 +209,40 @@ class LambdaDB(DB):
                 manager.transport = self.transport
         await self.prepare()
         self.runner.mark_restored()
+
+    # ------------------------------------------------------------------ DynamoDB Streams
+    @overload
+    def stream_handler(
+        self, target: type[_M], **options: Any
+    ) -> Callable[[ChangeHandler[_M]], LambdaHandler[BatchResponse]]: ...
+
+    @overload
+    def stream_handler(self, target: StreamRouter, **options: Any) -> LambdaHandler[BatchResponse]: ...
+
+    def stream_handler(
+        self, target: type[_M] | StreamRouter, **options: Any
+    ) -> Callable[[ChangeHandler[_M]], LambdaHandler[BatchResponse]] | LambdaHandler[BatchResponse]:
+        """A DynamoDB Streams handler answering with ``batchItemFailures`` (ReportBatchItemFailures).
+
+        ``@db.stream_handler(Order)`` decorates ``async def on_change(change: Change[Order])``;
+        ``db.stream_handler(router)`` takes a :class:`~dynamorm_async.streams.StreamRouter`.
+        Runs like :meth:`handler`; ``options`` (``concurrency``, ``stop_margin``, ``buffer``) are
+        :func:`~dynamorm_async.streams.handler.lambda_stream_handler`'s.
+        """
+        from ..streams.handler import lambda_stream_handler, stream_handler_decorator
+
+        if isinstance(target, type):
+            return stream_handler_decorator(self, target, **options)
+        return lambda_stream_handler(self, target, **options)
+
+
+if TYPE_CHECKING:  # the stream handler's types; the module itself loads on first use
+    from pydantic import BaseModel
+
+    from ..streams.handler import BatchResponse
+    from ..streams.routing import ChangeHandler, StreamRouter
+
+    _M = TypeVar("_M", bound=BaseModel)
 
 
 def _loop_running() -> bool:
