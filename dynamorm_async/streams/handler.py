@@ -210,7 +210,11 @@ async def process_batch(
         async with anyio.create_task_group() as tg:
             for _ in range(concurrency):
                 tg.start_soon(worker, pending)
-    return _result(slots)
+    result = _result(slots)
+    late = sum(1 for f in result.failures if f.reason == "deadline")
+    if late:
+        logger.warning("stream batch reached its deadline: %d record(s) left for Lambda to retry", late)
+    return result
 
 
 def _result(slots: Sequence[_Slot]) -> BatchResult:
