@@ -28,7 +28,7 @@ import logging
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, overload
 
 from pydantic import BaseModel
 
@@ -164,6 +164,29 @@ def _fail(slot: _Slot, reason: FailureReason, error: BaseException | None) -> No
         )
 
 
+@overload
+async def process_batch(
+    event: Any,
+    handler: StreamRouter,
+    *,
+    concurrency: int | None = None,
+    stop_margin: float = DEFAULT_STOP_MARGIN,
+    _progress: list[_Slot] | None = None,
+) -> BatchResult: ...
+
+
+@overload
+async def process_batch(
+    event: Any,
+    handler: ChangeHandler[M],
+    model: type[M],
+    *,
+    concurrency: int | None = None,
+    stop_margin: float = DEFAULT_STOP_MARGIN,
+    _progress: list[_Slot] | None = None,
+) -> BatchResult: ...
+
+
 async def process_batch(
     event: Any,
     handler: StreamRouter | ChangeHandler[M],
@@ -245,6 +268,27 @@ def _router(handler: StreamRouter | ChangeHandler[M], model: type[M] | None) -> 
     return StreamRouter.single(model, handler)
 
 
+@overload
+async def process(
+    event: Any,
+    handler: StreamRouter,
+    *,
+    concurrency: int | None = None,
+    stop_margin: float = DEFAULT_STOP_MARGIN,
+) -> BatchResponse: ...
+
+
+@overload
+async def process(
+    event: Any,
+    handler: ChangeHandler[M],
+    model: type[M],
+    *,
+    concurrency: int | None = None,
+    stop_margin: float = DEFAULT_STOP_MARGIN,
+) -> BatchResponse: ...
+
+
 async def process(
     event: Any,
     handler: StreamRouter | ChangeHandler[M],
@@ -257,7 +301,8 @@ async def process(
 
     The same as :func:`process_batch`, answering with :meth:`BatchResult.response`.
     """
-    result = await process_batch(event, handler, model, concurrency=concurrency, stop_margin=stop_margin)
+    router = _router(handler, model)
+    result = await process_batch(event, router, concurrency=concurrency, stop_margin=stop_margin)
     return result.response()
 
 
