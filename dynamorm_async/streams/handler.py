@@ -160,7 +160,12 @@ def _fail(slot: _Slot, reason: FailureReason, error: BaseException | None) -> No
     slot.failure = RecordFailure(slot.sequence_number, reason, error)
     if error is not None:
         logger.warning(
-            "stream record %s failed (%s): %s: %s", slot.sequence_number, reason, type(error).__name__, error
+            "stream record %s failed (%s): %s: %s",
+            slot.sequence_number,
+            reason,
+            type(error).__name__,
+            error,
+            exc_info=error if reason == "error" else None,  # the handler's traceback, for its author
         )
 
 
@@ -171,7 +176,6 @@ async def process_batch(
     *,
     concurrency: int | None = None,
     stop_margin: float = DEFAULT_STOP_MARGIN,
-    _progress: list[_Slot] | None = None,
 ) -> BatchResult: ...
 
 
@@ -183,7 +187,6 @@ async def process_batch(
     *,
     concurrency: int | None = None,
     stop_margin: float = DEFAULT_STOP_MARGIN,
-    _progress: list[_Slot] | None = None,
 ) -> BatchResult: ...
 
 
@@ -194,7 +197,6 @@ async def process_batch(
     *,
     concurrency: int | None = None,
     stop_margin: float = DEFAULT_STOP_MARGIN,
-    _progress: list[_Slot] | None = None,
 ) -> BatchResult:
     """Process a DynamoDB Streams event and say what became of every record (see the module docs).
 
@@ -205,16 +207,21 @@ async def process_batch(
         to report it by (the invocation fails, and Lambda retries the whole batch).
     :raises InvalidInput: a handler without its model, or a concurrency below 1.
     """
+    router = _router(handler, model)
+    slots = _read_event(event)
+    return await _run(slots, router, concurrency, stop_margin)
+
+
+async def _run(
+    slots: list[_Slot], router: StreamRouter, concurrency: int | None, stop_margin: float
+) -> BatchResult:
+    """Handle records already read, each key in order, several keys at once, within the deadline."""
     import anyio
 
-    router = _router(handler, model)
     if concurrency is None:
         concurrency = _default_concurrency()
     if concurrency < 1:
         raise InvalidInput(f"concurrency must be at least 1, not {concurrency!r}")
-    slots = _read_event(event)
-    if _progress is not None:
-        _progress[:] = slots
     deadline = current_deadline()
     stop_at = deadline.at - stop_margin if deadline is not None else math.inf
     cancel_at = deadline.at - CANCEL_LEAD if deadline is not None else math.inf
@@ -316,7 +323,7 @@ _progress: contextvars.ContextVar[list[_Slot] | None] = contextvars.ContextVar(
 def _answer_at_timeout(event: Any, context: Any, error: LambdaTimeoutError) -> BatchResponse:
     """If the deadline scope fired before the batch could answer: report every record not done."""
     slots = _progress.get()
-    if slots is None:  # the event was not even read: every record it names is retried
+    if not slots:  # the event was not read yet: every record it names is retried
         records = event.get("Records") if isinstance(event, Mapping) else None
         sequences = [_sequence_of(r) for r in records] if isinstance(records, list) else []
         if not all(sequences):
@@ -352,11 +359,9 @@ def lambda_stream_handler(
     named: Any = handler if not isinstance(handler, StreamRouter) else None
 
     async def run(event: Any, context: Any) -> BatchResponse:
-        slots: list[_Slot] = []
-        _progress.set(slots)
-        result = await process_batch(
-            event, router, concurrency=concurrency, stop_margin=stop_margin, _progress=slots
-        )
+        slots = _read_event(event)
+        _progress.set(slots)  # read by _answer_at_timeout if the deadline scope fires first
+        result = await _run(slots, router, concurrency, stop_margin)
         return result.response()
 
     if named is not None:
