@@ -130,6 +130,9 @@ def _default_concurrency() -> int:
 async def _handle(slot: _Slot, router: StreamRouter) -> None:
     raw = slot.raw
     assert raw is not None
+    if raw.problem is not None:  # reported whatever the routing: it cannot be routed reliably
+        _fail(slot, "undecodable", raw.problem)
+        return
     try:
         route = router.route(raw)
     except Exception as exc:  # a discriminator function that fails on this record

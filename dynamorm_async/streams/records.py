@@ -150,6 +150,9 @@ class RawRecord:
     old_image: Item | None
     new_image: Item | None
     record: Mapping[str, Any]
+    #: Why the record cannot be decoded although its sequence number and keys could be read;
+    #: raised by :func:`decode_record`, while the keys still order it among its key's records.
+    problem: StreamRecordError | None = None
 
     def merged(self) -> Item:
         """Keys and the latest image together: where a discriminator is looked up."""
@@ -159,7 +162,11 @@ class RawRecord:
 def read_record(record: Any) -> RawRecord:
     """Check a record's envelope and convert its keys and images (no model involved yet).
 
-    :raises StreamRecordError: the record is malformed (``sequence_number`` is set when readable).
+    A record whose sequence number and keys can be read but whose images or event name cannot is
+    returned with its :attr:`~RawRecord.problem` set, so it keeps its place among its key's records.
+
+    :raises StreamRecordError: no sequence number, or unreadable keys (``sequence_number`` is set
+        when readable).
     """
     if not isinstance(record, Mapping):
         raise StreamRecordError(f"a stream record must be a map, got {type(record).__name__}")
@@ -170,18 +177,26 @@ def read_record(record: Any) -> RawRecord:
     if not isinstance(sequence, str) or not sequence:
         raise StreamRecordError("a stream record needs its dynamodb.SequenceNumber")
     try:
-        name = EventName(str(record.get("eventName")))
-    except ValueError:
-        raise StreamRecordError(
-            f"unknown eventName {record.get('eventName')!r:.40}", sequence_number=sequence
-        ) from None
-    try:
         keys = item_from_event_json(body.get("Keys"))
+    except StreamRecordError as exc:
+        raise StreamRecordError(f"record {sequence}: keys: {exc}", sequence_number=sequence) from exc
+    name, old, new = EventName.MODIFY, None, None
+    try:
+        name = _event_name(record.get("eventName"))
         old = item_from_event_json(body["OldImage"]) if "OldImage" in body else None
         new = item_from_event_json(body["NewImage"]) if "NewImage" in body else None
     except StreamRecordError as exc:
-        raise StreamRecordError(f"record {sequence}: {exc}", sequence_number=sequence) from exc
+        problem = StreamRecordError(f"record {sequence}: {exc}", sequence_number=sequence)
+        problem.__cause__ = exc
+        return RawRecord(sequence, name, keys, None, None, record, problem)
     return RawRecord(sequence, name, keys, old, new, record)
+
+
+def _event_name(value: Any) -> EventName:
+    try:
+        return EventName(value)
+    except ValueError:
+        raise StreamRecordError(f"unknown eventName {value!r:.40}") from None
 
 
 def parse_record(record: Any, model: type[M]) -> Change[M]:
@@ -195,6 +210,8 @@ def parse_record(record: Any, model: type[M]) -> Change[M]:
 
 def decode_record(raw: RawRecord, model: type[M]) -> Change[M]:
     """Decode a record already read by :func:`read_record` with ``model``'s schema and codecs."""
+    if raw.problem is not None:
+        raise raw.problem
     schema = schema_of(model)
     seq = raw.sequence_number
     try:

@@ -144,6 +144,16 @@ async def test_failures_are_reported_with_the_later_records_of_their_key_and_the
     }
 
 
+async def test_a_record_with_unreadable_images_keeps_its_place_in_its_key_and_is_never_skipped() -> None:
+    bad = record(1, "a", "s1", kind={"S": "doc"}, body={"B": "not base64!"})
+    event = {"Records": [record(0, "a", "s0", kind={"S": "doc"}), bad, record(2, "a", "s2"), record(3, "b")]}
+    router = StreamRouter(discriminator="kind", on_unknown="skip")
+    router.add(Doc, _nothing, value="doc")
+    result = await process_batch(event, router)
+    assert failures(result) == [(seqs(1)[0], "undecodable"), (seqs(2)[0], "blocked")]
+    assert result.processed == seqs(0) and result.skipped == seqs(3)
+
+
 async def test_keys_run_concurrently_up_to_the_bound_and_each_key_in_order() -> None:
     event = {"Records": [record(i, f"k{i % 6}", f"s{i}") for i in range(24)]}
     running, peak, order = 0, 0, []
