@@ -184,4 +184,5 @@ def test_a_batch_reaching_the_deadline_answers_in_time_and_reports_every_unproce
     handled = [seq for seq in fast_seqs if seq in done]
     assert handled == fast_seqs[: len(handled)]
     assert 1 <= len(handled) < len(fast_seqs)
-    assert invocation.duration_ms is not None and invocation.duration_ms < 2000
+    # Running records are cancelled just before the deadline (2 s in), well before Lambda's (3 s).
+    assert invocation.duration_ms is not None and invocation.duration_ms < 2600

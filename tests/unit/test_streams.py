@@ -210,9 +210,13 @@ async def test_the_deadline_stops_new_records_cancels_running_ones_and_reports_t
         result = await process_batch(event, on_change, Doc, stop_margin=0.4)
     took = anyio.current_time() - started
     assert took < 0.9 - CANCEL_LEAD / 2
-    # No record starts after 0.5 s: f1..f3 (started at 0, 0.2, 0.4) are done, the rest reported.
-    assert result.processed == seqs(1, 2, 3)
-    assert failures(result) == [(s, "deadline") for s in seqs(0, 4, 5, 6, 7)]
+    # No record starts after 0.5 s: f1..f3 (started at 0, 0.2, 0.4) are done on a quiet machine,
+    # fewer on a busy one; the stuck record and its key's next one are always reported.
+    fast = seqs(1, 2, 3, 4, 5, 6)
+    assert 1 <= len(result.processed) <= 3 and result.processed == fast[: len(result.processed)]
+    rest = sorted(set(seqs(*range(8))) - set(result.processed))
+    assert failures(result) == [(s, "deadline") for s in rest]
+    assert {seqs(0)[0], seqs(7)[0]} <= set(rest)
 
 
 # --------------------------------------------------------------------------- routing
