@@ -55,6 +55,7 @@ class StreamRouter:
     ``discriminator`` is an attribute name (its ``S`` or ``N`` value is looked up in the record's
     new image, old image, then keys) or a :data:`Discriminator` function; it is required as soon
     as a second model is routed. ``on_unknown`` decides about records that match no route.
+    A ``KEYS_ONLY`` stream carries no images: route it with a function of the keys.
     """
 
     def __init__(
