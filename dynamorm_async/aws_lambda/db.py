@@ -213,27 +213,54 @@ class LambdaDB(DB):
     # ------------------------------------------------------------------ DynamoDB Streams
     @overload
     def stream_handler(
-        self, target: type[_M], **options: Any
+        self,
+        target: type[_M],
+        *,
+        concurrency: int | None = None,
+        stop_margin: float | None = None,
+        buffer: float | None = None,
     ) -> Callable[[ChangeHandler[_M]], LambdaHandler[BatchResponse]]: ...
 
     @overload
-    def stream_handler(self, target: StreamRouter, **options: Any) -> LambdaHandler[BatchResponse]: ...
+    def stream_handler(
+        self,
+        target: StreamRouter,
+        *,
+        concurrency: int | None = None,
+        stop_margin: float | None = None,
+        buffer: float | None = None,
+    ) -> LambdaHandler[BatchResponse]: ...
 
     def stream_handler(
-        self, target: type[_M] | StreamRouter, **options: Any
+        self,
+        target: type[_M] | StreamRouter,
+        *,
+        concurrency: int | None = None,
+        stop_margin: float | None = None,
+        buffer: float | None = None,
     ) -> Callable[[ChangeHandler[_M]], LambdaHandler[BatchResponse]] | LambdaHandler[BatchResponse]:
         """A DynamoDB Streams handler answering with ``batchItemFailures`` (ReportBatchItemFailures).
 
         ``@db.stream_handler(Order)`` decorates ``async def on_change(change: Change[Order])``;
-        ``db.stream_handler(router)`` takes a :class:`~dynamorm_async.streams.StreamRouter`.
-        Runs like :meth:`handler`; ``options`` (``concurrency``, ``stop_margin``, ``buffer``) are
-        :func:`~dynamorm_async.streams.handler.lambda_stream_handler`'s.
+        ``db.stream_handler(router)`` takes a :class:`~dynamorm_async.streams.StreamRouter`. It runs
+        like :meth:`handler`. ``concurrency`` (keys handled at once) defaults to this DB's tuning;
+        ``stop_margin`` (no record starts closer to the deadline) to 0.5 s; ``buffer`` to this DB's.
+        See :mod:`dynamorm_async.streams.handler`.
         """
-        from ..streams.handler import lambda_stream_handler, stream_handler_decorator
+        from ..streams.handler import lambda_stream_handler
 
-        if isinstance(target, type):
-            return stream_handler_decorator(self, target, **options)
-        return lambda_stream_handler(self, target, **options)
+        if not isinstance(target, type):
+            return lambda_stream_handler(
+                self, target, concurrency=concurrency, stop_margin=stop_margin, buffer=buffer
+            )
+        model = target
+
+        def decorate(fn: ChangeHandler[_M]) -> LambdaHandler[BatchResponse]:
+            return lambda_stream_handler(
+                self, fn, model, concurrency=concurrency, stop_margin=stop_margin, buffer=buffer
+            )
+
+        return decorate
 
 
 if TYPE_CHECKING:  # the stream handler's types; the module itself loads on first use

@@ -23,10 +23,9 @@ answer's ``batchItemFailures`` and retries from the first sequence number report
 from __future__ import annotations
 
 import contextvars
-import functools
 import logging
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, overload
 
@@ -347,7 +346,7 @@ def lambda_stream_handler(
     model: type[M] | None = None,
     *,
     concurrency: int | None = None,
-    stop_margin: float = DEFAULT_STOP_MARGIN,
+    stop_margin: float | None = None,
     buffer: float | None = None,
 ) -> LambdaHandler[BatchResponse]:
     """The function Lambda calls for a DynamoDB Streams event source, run by ``db``'s handler runner.
@@ -357,6 +356,7 @@ def lambda_stream_handler(
     :func:`process`'s ``batchItemFailures``. ``concurrency`` defaults to ``db``'s tuning.
     """
     router = _router(handler, model)
+    margin = DEFAULT_STOP_MARGIN if stop_margin is None else stop_margin
     if concurrency is None and db.tuning is not None:
         concurrency = db.tuning.batch_concurrency
     named: Any = handler if not isinstance(handler, StreamRouter) else None
@@ -364,7 +364,7 @@ def lambda_stream_handler(
     async def run(event: Any, context: Any) -> BatchResponse:
         slots = _read_event(event)
         _progress.set(slots)  # read by _answer_at_timeout if the deadline scope fires first
-        result = await _run(slots, router, concurrency, stop_margin)
+        result = await _run(slots, router, concurrency, margin)
         return result.response()
 
     if named is not None:
@@ -372,19 +372,6 @@ def lambda_stream_handler(
         run.__qualname__ = getattr(named, "__qualname__", run.__qualname__)
         run.__doc__ = getattr(named, "__doc__", None)
     return db.handler(buffer=buffer, on_timeout=_answer_at_timeout)(run)
-
-
-def stream_handler_decorator(
-    db: LambdaDB, model: type[M], **options: Any
-) -> Callable[[ChangeHandler[M]], LambdaHandler[BatchResponse]]:
-    """``@db.stream_handler(Order)``: decorate ``async def on_change(change)`` into a Lambda handler."""
-    return functools.partial(_decorate, db, model, options)
-
-
-def _decorate(
-    db: LambdaDB, model: type[M], options: dict[str, Any], fn: ChangeHandler[M]
-) -> LambdaHandler[BatchResponse]:
-    return lambda_stream_handler(db, fn, model, **options)
 
 
 __all__ = [
@@ -398,5 +385,4 @@ __all__ = [
     "lambda_stream_handler",
     "process",
     "process_batch",
-    "stream_handler_decorator",
 ]
