@@ -93,29 +93,39 @@ class Change(Generic[M]):
 def from_event_json(av: Mapping[str, Any]) -> AttributeValue:
     """An AttributeValue as Lambda writes it (binary as base64 text) in botocore's shape (``bytes``).
 
-    Values already holding ``bytes`` (records read with boto3) are kept as they are.
+    Values already holding ``bytes`` (records read with boto3) are kept as they are; values with
+    nothing to convert (strings, numbers, booleans, nulls and their sets) are returned as given.
 
     :raises StreamRecordError: the value is not one DynamoDB AttributeValue, or its binary is not base64.
     """
-    if not isinstance(av, Mapping) or len(av) != 1:
-        raise StreamRecordError(f"an AttributeValue has exactly one type tag, got {av!r:.80}")
-    ((tag, raw),) = av.items()
-    if tag == "B":
-        return {"B": _binary(raw)}
-    if tag == "BS":
-        return {"BS": [_binary(x) for x in _list(raw, tag)]}
-    if tag == "M":
-        if not isinstance(raw, Mapping):
-            raise StreamRecordError(f"an M value must be a map, got {type(raw).__name__}")
-        return {"M": {str(k): from_event_json(v) for k, v in raw.items()}}
-    if tag == "L":
-        return {"L": [from_event_json(v) for v in _list(raw, tag)]}
-    return {tag: raw}
+    if type(av) is not dict and not isinstance(av, Mapping):
+        raise StreamRecordError(f"an AttributeValue is a map with one type tag, got {type(av).__name__}")
+    if len(av) != 1:
+        raise StreamRecordError(f"an AttributeValue has exactly one type tag, got {list(av)!r:.80}")
+    for tag, raw in av.items():
+        if tag in _AS_GIVEN:
+            return av if type(av) is dict else dict(av)
+        if tag == "M":
+            if not isinstance(raw, Mapping):
+                raise StreamRecordError(f"an M value must be a map, got {type(raw).__name__}")
+            return {"M": {str(k): from_event_json(v) for k, v in raw.items()}}
+        if tag == "L":
+            return {"L": [from_event_json(v) for v in _list(raw, tag)]}
+        if tag == "B":
+            return {"B": _binary(raw)}
+        if tag == "BS":
+            return {"BS": [_binary(x) for x in _list(raw, tag)]}
+        return {tag: raw}  # an unknown tag: the model's codec reports it
+    raise AssertionError("unreachable: one tag was checked above")  # pragma: no cover
+
+
+# DynamoDB JSON and botocore agree on these: nothing to convert.
+_AS_GIVEN = frozenset({"S", "N", "BOOL", "NULL", "SS", "NS"})
 
 
 def item_from_event_json(item: Any) -> Item:
     """A whole image or key map from DynamoDB JSON (see :func:`from_event_json`)."""
-    if not isinstance(item, Mapping):
+    if type(item) is not dict and not isinstance(item, Mapping):
         raise StreamRecordError(f"an item must be a map of attributes, got {type(item).__name__}")
     return {str(name): from_event_json(av) for name, av in item.items()}
 

@@ -132,10 +132,11 @@ class StreamRouter:
 
     def ordering_key(self, raw: RawRecord) -> str:
         """Records with equal ordering keys are processed in stream order: the partition key's value."""
-        keys = raw.keys
-        if self._partition_attr is not None and self._partition_attr in keys:
-            keys = {self._partition_attr: keys[self._partition_attr]}
-        return json.dumps(keys, sort_keys=True, default=repr)
+        value = raw.keys.get(self._partition_attr) if self._partition_attr is not None else None
+        if value is not None and len(value) == 1:
+            for tag, scalar in value.items():
+                return f"{tag}:{scalar!r}"
+        return json.dumps(raw.keys, sort_keys=True, default=repr)  # no partition key: the whole key
 
 
 def _scalar(av: Any) -> str | None:
