@@ -92,7 +92,9 @@ def as_ttl_removal(record: Mapping[str, Any]) -> dict[str, Any]:
 def read_stream(client: Any, stream_arn: str, *, iterator_type: str = "TRIM_HORIZON") -> list[dict[str, Any]]:
     """Every record currently readable from a stream, shard by shard, with a boto3 ``dynamodbstreams`` client.
 
-    Shards are read parents first; each one until ``get_records`` returns no more records.
+    Shards are read parents first, each one until ``get_records`` returns an empty page or the
+    shard ends. That suits DynamoDB Local and tests; a live AWS shard can answer an empty page
+    before later records, so do not use this to consume a production stream.
     """
     shards: list[Mapping[str, Any]] = []
     start: str | None = None

@@ -140,6 +140,7 @@ async def _handle(slot: _Slot, router: StreamRouter) -> None:
     if route is None:
         if router.on_unknown == "skip":
             slot.state = "skipped"
+            logger.debug("stream record %s matches no route: skipped", slot.sequence_number)
             return
         seq = raw.sequence_number
         _fail(slot, "unknown", StreamRecordError(f"record {seq} matches no route", sequence_number=seq))

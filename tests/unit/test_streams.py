@@ -383,3 +383,34 @@ def test_importing_the_streams_package_loads_neither_anyio_nor_an_aws_sdk() -> N
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+class FakeStreams:
+    """A stream of two shards (the child listed first, on two DescribeStream pages), two records each."""
+
+    def __init__(self) -> None:
+        self.records = {"child": [{"n": 3}, {"n": 4}], "parent": [{"n": 1}, {"n": 2}]}
+
+    def describe_stream(self, StreamArn: str, ExclusiveStartShardId: str | None = None) -> dict[str, Any]:
+        if ExclusiveStartShardId is None:
+            page = {
+                "Shards": [{"ShardId": "child", "ParentShardId": "parent"}],
+                "LastEvaluatedShardId": "child",
+            }
+        else:
+            page = {"Shards": [{"ShardId": "parent"}]}
+        return {"StreamDescription": page}
+
+    def get_shard_iterator(self, StreamArn: str, ShardId: str, ShardIteratorType: str) -> dict[str, Any]:
+        return {"ShardIterator": f"{ShardId}:0"}
+
+    def get_records(self, ShardIterator: str) -> dict[str, Any]:
+        shard, position = ShardIterator.split(":")
+        batch = self.records[shard][int(position) : int(position) + 1]
+        return {"Records": batch, "NextShardIterator": f"{shard}:{int(position) + 1}"}
+
+
+def test_read_stream_reads_every_shard_parents_first_page_by_page() -> None:
+    from dynamorm_async.streams import read_stream
+
+    assert [r["n"] for r in read_stream(FakeStreams(), "arn")] == [1, 2, 3, 4]
