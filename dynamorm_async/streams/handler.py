@@ -147,7 +147,7 @@ async def _handle(slot: _Slot, router: StreamRouter) -> None:
         return
     try:
         change = decode_record(raw, route.model)
-    except StreamRecordError as exc:
+    except Exception as exc:  # StreamRecordError; anything else a codec lets through is reported too
         _fail(slot, "undecodable", exc)
         return
     try:

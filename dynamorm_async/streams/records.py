@@ -195,7 +195,7 @@ def read_record(record: Any) -> RawRecord:
         name = _event_name(record.get("eventName"))
         old = item_from_event_json(body["OldImage"]) if "OldImage" in body else None
         new = item_from_event_json(body["NewImage"]) if "NewImage" in body else None
-    except StreamRecordError as exc:
+    except (StreamRecordError, RecursionError) as exc:  # DynamoDB nests 32 levels at most
         problem = StreamRecordError(f"record {sequence}: {exc}", sequence_number=sequence)
         problem.__cause__ = exc
         return RawRecord(sequence, name, keys, None, None, record, problem)
@@ -256,7 +256,15 @@ _VIEW_TYPES = frozenset({"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMA
 
 
 # Until every codec raises the library's own errors, a wrong type tag surfaces as one of these.
-_DECODE_ERRORS = (DynamORMError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError)
+_DECODE_ERRORS = (
+    DynamORMError,
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+)
 
 
 def _culprit(schema: Schema, raw: RawRecord) -> str:

@@ -70,6 +70,14 @@ def record(
     }
 
 
+def deep(levels: int) -> dict[str, Any]:
+    """A map nested ``levels`` deep (DynamoDB stops at 32)."""
+    value: dict[str, Any] = {"S": "x"}
+    for _ in range(levels):
+        value = {"M": {"a": value}}
+    return value
+
+
 def seqs(*numbers: int) -> list[str]:
     return [f"{n:021d}" for n in numbers]
 
@@ -102,6 +110,7 @@ def test_a_record_decodes_into_a_typed_change_with_base64_binary_turned_into_byt
         (lambda r: r["dynamodb"]["NewImage"].update(n={"N": "1", "S": "1"}), True),
         (lambda r: r["dynamodb"]["NewImage"].update(n={"S": "seven"}), True),
         (lambda r: r["dynamodb"].update(ApproximateCreationDateTime="yesterday"), True),
+        (lambda r: r["dynamodb"]["NewImage"].update(n=deep(5000)), True),
     ],
 )
 def test_a_broken_record_is_a_typed_error_naming_its_sequence_when_it_can(
