@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..db import DB
 from ..model import Model
@@ -240,6 +240,67 @@ class LambdaDB(DB):
                 manager.transport = self.transport
         await self.prepare()
         self.runner.mark_restored()
+
+    # ------------------------------------------------------------------ DynamoDB Streams
+    @overload
+    def stream_handler(
+        self,
+        target: type[_M],
+        *,
+        concurrency: int | None = None,
+        stop_margin: float | None = None,
+        buffer: float | None = None,
+    ) -> Callable[[ChangeHandler[_M]], LambdaHandler[BatchResponse]]: ...
+
+    @overload
+    def stream_handler(
+        self,
+        target: StreamRouter,
+        *,
+        concurrency: int | None = None,
+        stop_margin: float | None = None,
+        buffer: float | None = None,
+    ) -> LambdaHandler[BatchResponse]: ...
+
+    def stream_handler(
+        self,
+        target: type[_M] | StreamRouter,
+        *,
+        concurrency: int | None = None,
+        stop_margin: float | None = None,
+        buffer: float | None = None,
+    ) -> Callable[[ChangeHandler[_M]], LambdaHandler[BatchResponse]] | LambdaHandler[BatchResponse]:
+        """A DynamoDB Streams handler answering with ``batchItemFailures`` (ReportBatchItemFailures).
+
+        ``@db.stream_handler(Order)`` decorates ``async def on_change(change: Change[Order])``;
+        ``db.stream_handler(router)`` takes a :class:`~dynamorm_async.streams.StreamRouter`. It runs
+        like :meth:`handler`. ``concurrency`` (keys handled at once) defaults to this DB's tuning;
+        ``stop_margin`` (no record starts closer to the deadline) to 0.5 s; ``buffer`` to this DB's.
+        See :mod:`dynamorm_async.streams.handler`.
+        """
+        from ..streams.handler import lambda_stream_handler
+
+        if not isinstance(target, type):
+            return lambda_stream_handler(
+                self, target, concurrency=concurrency, stop_margin=stop_margin, buffer=buffer
+            )
+        model = target
+
+        def decorate(fn: ChangeHandler[_M]) -> LambdaHandler[BatchResponse]:
+            return lambda_stream_handler(
+                self, fn, model, concurrency=concurrency, stop_margin=stop_margin, buffer=buffer
+            )
+
+        return decorate
+
+
+if TYPE_CHECKING:  # the stream handler's types; the module itself loads on first use
+    from pydantic import BaseModel
+
+    from ..streams.handler import BatchResponse
+    from ..streams.routing import ChangeHandler, StreamRouter
+
+    _M = TypeVar("_M", bound=BaseModel)
 
 
 def _loop_running() -> bool:

@@ -34,7 +34,12 @@ def test_import_does_not_load_aws_sdk_or_http_stack() -> None:
     assert out.stdout.strip() == ""
 
 
-LAZY_PACKAGES = ("dynamorm_async", "dynamorm_async.aws_lambda", "dynamorm_async.testing")
+LAZY_PACKAGES = (
+    "dynamorm_async",
+    "dynamorm_async.aws_lambda",
+    "dynamorm_async.streams",
+    "dynamorm_async.testing",
+)
 
 
 def _type_checking_imports(module: ModuleType) -> dict[str, set[str]]:
