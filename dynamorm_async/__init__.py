@@ -34,6 +34,7 @@ from .errors import (
     PartnerScopeError,
     ServiceError,
     ServiceValidationError,
+    StreamRecordError,
     TableAlreadyExists,
     TableInUse,
     TableNotFound,
@@ -62,6 +63,7 @@ __all__ = [
     "BatchGetResult",
     "BatchWriteResult",
     "CancellationReason",
+    "Change",
     "Condition",
     "ConditionCheckFailed",
     "ConnectionFailed",
@@ -71,6 +73,7 @@ __all__ = [
     "DeadlinePartialFailure",
     "DuplicateKey",
     "DynamORMError",
+    "EventName",
     "HashKey",
     "InvalidCursor",
     "InvalidInput",
@@ -97,6 +100,8 @@ __all__ = [
     "Scan",
     "ServiceError",
     "ServiceValidationError",
+    "StreamRecordError",
+    "StreamRouter",
     "TableAlreadyExists",
     "TableInUse",
     "TableNotFound",
@@ -133,6 +138,7 @@ if TYPE_CHECKING:
     from .batch import BatchGetResult, BatchWriteResult
     from .query import Page, ParallelScan, Query, Scan
     from .retry import Backoff
+    from .streams import Change, EventName, StreamRouter
     from .transactions import TransactWrite
 
 #: Names imported on first access, so ``import dynamorm_async`` stays cheap (cold start); the
@@ -151,6 +157,7 @@ _EXPORTS = {
     ".batch": ("BatchGetResult", "BatchWriteResult"),
     ".query": ("Page", "ParallelScan", "Query", "Scan"),
     ".retry": ("Backoff",),
+    ".streams": ("Change", "EventName", "StreamRouter"),
     ".transactions": ("TransactWrite",),
 }
 

@@ -12,6 +12,7 @@ The tree::
     │   ├── KeyUpdateError         an update expression touches a key attribute
     │   ├── InvalidCursor          a pagination cursor that is tampered, foreign or malformed
     │   ├── DuplicateKey           a batch or transaction names the same item twice
+    │   ├── StreamRecordError      a DynamoDB Streams record that cannot be read as its model
     │   └── ModelValidationError   pydantic rejected the item's data (wraps pydantic's error)
     ├── ItemNotFound               get() found no item
     ├── DeadlineExceeded           the active deadline was reached (or a retry pause would pass it)
@@ -94,6 +95,17 @@ class DuplicateKey(InvalidInput):
     def __init__(self, message: str, *, key: Any = None) -> None:
         super().__init__(message)
         self.key = key
+
+
+class StreamRecordError(InvalidInput):
+    """A stream record (or a whole event) that cannot be read: malformed, or not decodable as its model.
+
+    ``sequence_number`` names the record when it could be read (``None`` for a broken envelope).
+    """
+
+    def __init__(self, message: str, *, sequence_number: str | None = None) -> None:
+        super().__init__(message)
+        self.sequence_number = sequence_number
 
 
 class ModelValidationError(InvalidInput):
@@ -363,6 +375,7 @@ __all__ = [
     "PartnerScopeError",
     "ServiceError",
     "ServiceValidationError",
+    "StreamRecordError",
     "TableAlreadyExists",
     "TableInUse",
     "TableNotFound",

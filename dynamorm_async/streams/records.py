@@ -22,7 +22,7 @@ from typing import Any, Generic, Literal, TypeVar, cast
 
 from pydantic import BaseModel
 
-from ..errors import DynamORMError, InvalidInput
+from ..errors import DynamORMError, StreamRecordError
 from ..marshal import AttributeValue, Item, deserialize
 from ..schema import Schema, schema_of
 
@@ -33,17 +33,6 @@ ViewType = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
 
 #: The principal DynamoDB uses for deletions made by time to live.
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
-
-
-class StreamRecordError(InvalidInput):
-    """A stream record (or a whole event) that cannot be read: malformed, or not decodable as its model.
-
-    ``sequence_number`` names the record when it could be read (``None`` for a broken envelope).
-    """
-
-    def __init__(self, message: str, *, sequence_number: str | None = None) -> None:
-        super().__init__(message)
-        self.sequence_number = sequence_number
 
 
 class EventName(enum.StrEnum):

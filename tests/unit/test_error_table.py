@@ -127,7 +127,7 @@ def test_resource_in_use_and_credentials() -> None:
 def test_library_errors_pass_unchanged_and_validation_error_is_a_deprecated_alias() -> None:
     mine = errors.Throttled("slow", code="ThrottlingException")
     assert t.library_error(mine, operation="GetItem") is mine
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(DeprecationWarning, match="ServiceValidationError"):
         assert errors.ValidationError is errors.ServiceValidationError
 
 
