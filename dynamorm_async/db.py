@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from .manager import Manager
 from .model import Model
 from .schema import schema_of
+from .transactions import TransactWrite, transact_get
 from .transport import Transport, TransportConfig
-
-if TYPE_CHECKING:
-    from .transactions import TransactWrite
 
 M = TypeVar("M", bound=Model)
 
@@ -70,18 +68,14 @@ class DB:
 
         ``token`` is the idempotency token (a fresh UUID by default), reused by every commit.
         """
-        from .transactions import TransactWrite
-
-        return TransactWrite(self, token=token)
+        return TransactWrite(self.transport, token=token)
 
     async def transact_get(self, gets: Sequence[Model | tuple[type[Model], Any]]) -> list[Any]:
         """Read up to 100 items (instances or ``(ModelClass, key)`` pairs) as one consistent snapshot.
 
         Returns one model per request, in order, or ``None`` where no item exists.
         """
-        from .transactions import transact_get
-
-        return await transact_get(self, gets)
+        return await transact_get(self.transport, gets)
 
     async def connect(self) -> None:
         """Create the client now instead of on the first call."""

@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any, Literal
 import pydantic
 
 from .errors import InvalidKey, ItemTooLarge, ModelError, ModelValidationError
-from .marshal import MAX_ITEM_BYTES, AttributeValue, Codec, Item, codec_for, item_size
+from .marshal import (
+    MAX_ITEM_BYTES,
+    AttributeValue,
+    Codec,
+    Item,
+    codec_for,
+    item_size,
+    strip_annotation,
+    use_model_codecs,
+)
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -186,6 +195,14 @@ class Schema:
                 f"item from table {self.table!r} does not validate as {self.model.__name__}: {exc}"
             ) from exc
 
+    def decode_partial(self, item: Mapping[str, AttributeValue]) -> Any:
+        """A model from a projected item, built without validation: fields not read keep defaults."""
+        by_attr = self.by_attr
+        data = {
+            f.name: f.codec.decode(av) for attr, av in item.items() if (f := by_attr.get(attr)) is not None
+        }
+        return self.model.model_construct(**data)
+
     def key(self, hash_value: Any, range_value: Any = None) -> Item:
         """The primary key item for these key values, validated."""
         self.require_table()
@@ -238,12 +255,6 @@ def _marker(metadata: Sequence[Any]) -> Attribute | None:
     if len(found) > 1:
         raise ModelError(f"a field can carry one of {[r.__name__ for r in _ROLES]} / Attribute, not several")
     return found[0] if found else None
-
-
-def _base_type(annotation: Any) -> tuple[Any, bool]:
-    from .marshal import _strip
-
-    return _strip(annotation)
 
 
 def compile_model(model: type[BaseModel], table: str | None, indexes: Sequence[GSI | LSI] = ()) -> Schema:
@@ -311,7 +322,7 @@ def compile_model(model: type[BaseModel], table: str | None, indexes: Sequence[G
 
 def _check_role(model: str, spec: FieldSpec, info: Any) -> None:
     role = spec.role
-    tp, optional = _base_type(info.annotation)
+    tp, optional = strip_annotation(info.annotation)
     where = f"{model}.{spec.name}"
     if role in (HashKey, RangeKey):
         if spec.codec.kind is None:
@@ -395,7 +406,7 @@ _NESTED_CODECS: dict[type, Codec] = {}
 
 def field_codec(annotation: Any) -> Codec:
     """The codec for a field: nested models (also inside lists and maps) keep their attribute names."""
-    tp, _ = _base_type(annotation)
+    tp, _ = strip_annotation(annotation)
     if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
         return compiled_codec(tp)
     origin, args = typing.get_origin(tp), typing.get_args(tp)
@@ -415,7 +426,7 @@ def field_codec(annotation: Any) -> Codec:
 
 
 def _holds_model(annotation: Any) -> bool:
-    tp, _ = _base_type(annotation)
+    tp, _ = strip_annotation(annotation)
     if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
         return True
     return any(_holds_model(a) for a in typing.get_args(tp) if a is not Ellipsis)
@@ -462,3 +473,8 @@ def schema_of(model: type[BaseModel]) -> Schema:
 
 def register(schema: Schema) -> None:
     _SCHEMAS[schema.model] = schema
+
+
+# Values of nested models inside untyped fields (``Any``, ``list[Any]``) are encoded by the
+# codec compiled for their class; marshal sits below this module, so it is told how here.
+use_model_codecs(compiled_codec)

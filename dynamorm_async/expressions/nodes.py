@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..errors import InvalidInput
 from ..marshal import GENERIC, Codec
-
-if TYPE_CHECKING:
-    from .encoder import Encoder
+from .encoder import DebugEncoder, Encoder
 
 T = TypeVar("T")
 
@@ -303,8 +301,6 @@ class Condition:
 
     def debug(self) -> str:
         """The expression with real names and values in place of placeholders, for logs and tests."""
-        from .encoder import DebugEncoder
-
         return self.render(DebugEncoder())
 
 
@@ -503,6 +499,4 @@ class Update:
 
     def debug(self) -> str:
         """The update expression with real names and values, for logs and tests."""
-        from .encoder import DebugEncoder
-
         return self.render(DebugEncoder())
