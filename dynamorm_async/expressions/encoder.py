@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from ..marshal import AttributeValue
 
 if TYPE_CHECKING:
-    from .nodes import Condition, Path, Update, Value
+    from .nodes import Condition, Path, Value
+    from .updates import Update
 
 
 def _freeze(av: Any) -> Any:

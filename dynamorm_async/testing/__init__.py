@@ -1,22 +1,30 @@
-"""Test utilities shipped with the package: an embedded DynamoDB Local launcher.
+"""Test utilities shipped with the package: a mock transport and an embedded DynamoDB Local launcher.
 
-The names are loaded lazily so that ``python -m dynamorm_async.testing.dynamodb_local`` does not
-import the module twice.
+The names are loaded lazily, so importing this package costs nothing and
+``python -m dynamorm_async.testing.dynamodb_local`` does not import the module twice.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dynamorm_async.testing.dynamodb_local import DynamoDBLocal, ensure_installed
+    from dynamorm_async.testing.mock import MockCall, MockTransport
 
-__all__ = ["DynamoDBLocal", "ensure_installed"]
+_LAZY = {
+    "DynamoDBLocal": "dynamodb_local",
+    "ensure_installed": "dynamodb_local",
+    "MockCall": "mock",
+    "MockTransport": "mock",
+}
+
+__all__ = ["DynamoDBLocal", "MockCall", "MockTransport", "ensure_installed"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from dynamorm_async.testing import dynamodb_local
-
-        return getattr(dynamodb_local, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
