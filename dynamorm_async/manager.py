@@ -126,15 +126,18 @@ class Manager(Generic[M]):
         """Apply update actions to one item and return it as ``return_values`` says.
 
         ``key`` is a model instance (its version is then checked and incremented, and the
-        instance refreshed in place) or key values. Actions that touch a key attribute raise
+        instance refreshed in place: wholly with ``ALL_NEW``, else its version and ``updated_at``)
+        or key values. Actions that touch a key attribute raise
         :class:`KeyUpdateError` before anything is sent.
         """
         request = update_item(self.schema, key, actions, condition=condition, return_values=return_values)
         attributes = (await self._send(request)).get("Attributes")
+        obj = request.target
+        if return_values != "ALL_NEW" or not attributes:
+            request.apply()  # the new version and updated_at, so the next versioned write matches
         if return_values == "NONE" or not attributes:
             return None
         result = self.decode(attributes)
-        obj = request.target
         if obj is not None and return_values == "ALL_NEW":
             for name in type(result).model_fields:
                 setattr(obj, name, getattr(result, name))

@@ -137,14 +137,13 @@ class Schema:
     indexes: dict[str, IndexSpec]
     by_name: dict[str, FieldSpec] = field(default_factory=dict)
     by_attr: dict[str, FieldSpec] = field(default_factory=dict)
+    #: The primary key's fields (hash, then range) and their attribute names; derived once.
+    key_fields: tuple[FieldSpec, ...] = field(init=False)
+    key_attrs: frozenset[str] = field(init=False)
 
-    @property
-    def key_fields(self) -> tuple[FieldSpec, ...]:
-        return tuple(f for f in (self.hash_key, self.range_key) if f is not None)
-
-    @property
-    def key_attrs(self) -> frozenset[str]:
-        return frozenset(f.attr for f in self.key_fields)
+    def __post_init__(self) -> None:
+        self.key_fields = tuple(f for f in (self.hash_key, self.range_key) if f is not None)
+        self.key_attrs = frozenset(f.attr for f in self.key_fields)
 
     def require_table(self) -> str:
         if not self.table or self.hash_key is None:

@@ -12,7 +12,7 @@ from ..errors import InvalidCursor, InvalidInput
 from ..expressions import Between, Compare, Condition, Encoder, Function, Path, Value
 from ..model import Model
 from ..requests import GSI_CONSISTENT, ReadPlan, check_paths, projection_paths, read_params
-from .keys import _canonical, _key_value, _KeyPart, _misfit, _parse_key_condition, _same_key_value, _Target
+from .keys import KeyPart, Target, canonical, key_value, misfit, parse_key_condition, same_key_value
 from .pages import pages
 from .parallel import ParallelScan
 
@@ -144,7 +144,7 @@ class _Read(Generic[M]):
         )
         if plan.partition is not None:
             attr, value = plan.partition
-            if not _same_key_value(start[attr], value):
+            if not same_key_value(start[attr], value):
                 raise InvalidCursor("cursor belongs to another partition than this query's")
         return start
 
@@ -256,10 +256,10 @@ class Query(_Read[M]):
 
     key_condition: Condition
     forward: bool = True
-    _parts: tuple[_KeyPart, ...] = field(init=False, repr=False)
+    _parts: tuple[KeyPart, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        parts = _parse_key_condition(self.key_condition)
+        parts = parse_key_condition(self.key_condition)
         check_paths(self.manager.schema, self.key_condition.paths(), "the key condition")
         object.__setattr__(self, "_parts", parts)
 
@@ -267,25 +267,25 @@ class Query(_Read[M]):
         """Highest sort key first (``ScanIndexForward=False``)."""
         return replace(self, forward=not enabled)
 
-    def _target(self) -> _Target:
+    def _target(self) -> Target:
         schema = self.manager.schema
         model = self.manager.model.__name__
         assert schema.hash_key is not None
-        table = _Target(None, schema.hash_key, schema.range_key)
+        table = Target(None, schema.hash_key, schema.range_key)
         if self.index_name is not None:
             index = schema.indexes[self.index_name]
-            target = _Target(index, index.hash, index.range)
-            reason = _misfit(self._parts, target)
+            target = Target(index, index.hash, index.range)
+            reason = misfit(self._parts, target)
             if reason is not None:
                 raise InvalidInput(f"{model}: the key condition does not fit: {reason}")
             return target
-        reason = _misfit(self._parts, table)
+        reason = misfit(self._parts, table)
         if reason is None:
             return table
         fitting = [
             t
-            for t in (_Target(i, i.hash, i.range) for i in schema.indexes.values())
-            if _misfit(self._parts, t) is None
+            for t in (Target(i, i.hash, i.range) for i in schema.indexes.values())
+            if misfit(self._parts, t) is None
         ]
         if len(fitting) == 1:
             return fitting[0]
@@ -294,7 +294,7 @@ class Query(_Read[M]):
             raise InvalidInput(
                 f"{model}: the key condition fits several indexes ({names}); choose one with .index(name)"
             )
-        others = "; ".join(t.label for t in (_Target(i, i.hash, i.range) for i in schema.indexes.values()))
+        others = "; ".join(t.label for t in (Target(i, i.hash, i.range) for i in schema.indexes.values()))
         raise InvalidInput(
             f"{model}: the key condition fits no key: {reason}" + (f" (indexes: {others})" if others else "")
         )
@@ -305,7 +305,7 @@ class Query(_Read[M]):
         target = self._target()
         by_attr = {p.attr: p for p in self._parts}
         h = by_attr[target.hash.attr]
-        hash_value = _key_value(model, target.hash, h.values[0])
+        hash_value = key_value(model, target.hash, h.values[0])
         hash_path: Path[Any] = Path((target.hash.attr,), target.hash.codec)
         key_condition: Condition = Compare("=", hash_path, Value(h.values[0], target.hash.codec))
         if target.range is not None and (r := by_attr.get(target.range.attr)) is not None:
@@ -313,7 +313,7 @@ class Query(_Read[M]):
             if r.op == "begins_with" and f.codec.kind == "N":
                 raise InvalidInput(f"begins_with needs a string or binary sort key; {model}.{f.name} is not")
             for v in r.values:
-                _key_value(model, f, v)
+                key_value(model, f, v)
             path: Path[Any] = Path((f.attr,), f.codec)
             vals = [Value(v, f.codec) for v in r.values]
             if r.op == "between":
@@ -334,7 +334,7 @@ class Query(_Read[M]):
             self.forward,
             params["KeyConditionExpression"],
             dict(enc.names),
-            {k: _canonical(v) for k, v in enc.values.items()},
+            {k: canonical(v) for k, v in enc.values.items()},
         )
         if not self.forward:
             params["ScanIndexForward"] = False

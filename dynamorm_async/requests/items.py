@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ..errors import InvalidInput, KeyUpdateError
-from ..expressions import Action, Condition, Encoder, Path, SetAction, Update, Value
+from ..expressions import (
+    Action,
+    AddAction,
+    Condition,
+    Encoder,
+    Path,
+    SetAction,
+    Update,
+    Value,
+)
 from .common import KeyArg, Projection, check_paths, condition_params, key_item, projection_params
 
 if TYPE_CHECKING:
@@ -35,19 +44,24 @@ _TRANSACT_NAMES: dict[str, str] = {
 }
 
 
+_NO_CHANGES: Mapping[str, Any] = MappingProxyType({})
+
+
 def now() -> _dt.datetime:
     """The time written to ``created_at``/``updated_at`` fields (UTC)."""
     return _dt.datetime.now(_dt.UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class ItemRequest:
-    """One request on one item, built and checked, not yet sent.
+class ItemRequest(NamedTuple):
+    """One request on one item, built and checked, not yet sent (an immutable value).
 
     ``params`` is the request (do not change it); ``key`` the item's primary key; ``target`` the
     model instance that ``changes`` (field name -> value) are set on once DynamoDB accepted the
     write (:meth:`apply`). ``expected_version`` is the version the request's condition requires
-    (``0``: the item must not exist yet), or ``None`` when no version is checked.
+    (``0``: the item must not exist yet), or ``None`` when no version is checked; a versioned
+    write that succeeded leaves the item at ``expected_version + 1``. ``idempotent`` says whether
+    applying the request twice leaves the item as applying it once (false for ``ADD``, arithmetic
+    and list appends), so whether resending it after a lost answer is harmless.
     """
 
     operation: Operation
@@ -55,8 +69,9 @@ class ItemRequest:
     key: Item
     params: dict[str, Any]
     target: Any = None
-    changes: Mapping[str, Any] = field(default_factory=dict)
+    changes: Mapping[str, Any] = _NO_CHANGES
     expected_version: int | None = None
+    idempotent: bool = True
 
     def apply(self) -> None:
         """Set ``changes`` on ``target``: call it once DynamoDB has accepted the write."""
@@ -113,9 +128,10 @@ def get_item(
     params: dict[str, Any] = {"TableName": table, "Key": k}
     if consistent:
         params["ConsistentRead"] = True
-    enc = Encoder()
-    params.update(projection_params(schema, enc, projection))
-    params.update(enc.params())
+    if projection:
+        enc = Encoder()
+        params.update(projection_params(schema, enc, projection))
+        params.update(enc.params())
     return ItemRequest("GetItem", table, k, params)
 
 
@@ -187,16 +203,24 @@ def _flatten(actions: Sequence[Action | Update]) -> list[Action]:
     return flat
 
 
-def _mirrored(schema: Schema, actions: Sequence[Action]) -> dict[str, Any]:
-    """What the update sets on the version and ``updated_at`` fields, to mirror on the instance."""
-    watched = {f.attr: f.name for f in (schema.version, schema.updated_at) if f is not None}
+def _effects(schema: Schema, actions: Sequence[Action], mirror: bool) -> tuple[dict[str, Any], bool]:
+    """What the update sets on the version and ``updated_at`` fields (to mirror on the instance,
+    when ``mirror``), and whether applying it twice equals applying it once (plain SETs, REMOVEs
+    and set DELETEs only: ``ADD``, arithmetic and list appends are not)."""
+    watched = {f.attr: f.name for f in (schema.version, schema.updated_at) if f is not None} if mirror else {}
     changes: dict[str, Any] = {}
+    idempotent = True
     for a in actions:
-        if isinstance(a, SetAction) and isinstance(a.value, Value) and len(a.path.elements) == 1:
-            name = watched.get(str(a.path.elements[0]))
-            if name is not None:
-                changes[name] = a.value.value
-    return changes
+        if isinstance(a, SetAction):
+            if not isinstance(a.value, Value):
+                idempotent = False
+            elif watched and len(a.path.elements) == 1:
+                name = watched.get(str(a.path.elements[0]))
+                if name is not None:
+                    changes[name] = a.value.value
+        elif isinstance(a, AddAction):
+            idempotent = False
+    return changes, idempotent
 
 
 def update_item(
@@ -246,8 +270,8 @@ def update_item(
         params["ReturnValues"] = return_values
     params.update(condition_params(schema, enc, version_cond, condition))
     params.update(enc.params())
-    changes = _mirrored(schema, flat) if obj is not None else {}
-    return ItemRequest("UpdateItem", table, k, params, obj, changes, expected)
+    changes, idempotent = _effects(schema, flat, obj is not None)
+    return ItemRequest("UpdateItem", table, k, params, obj, changes, expected, idempotent)
 
 
 def delete_item(

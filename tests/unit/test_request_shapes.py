@@ -197,6 +197,20 @@ async def test_update_of_an_instance_checks_and_bumps_its_version() -> None:
     assert result is not None and (order.total, order.version, order.updated_at) == (7, 3, NOW)
 
 
+@pytest.mark.parametrize("return_values", ["NONE", "ALL_OLD"])
+async def test_update_of_an_instance_without_all_new_still_moves_its_version(return_values: Any) -> None:
+    db, t = mock_db(
+        lambda op, p: {"Attributes": order_item(version={"N": "2"})} if return_values == "ALL_OLD" else {}
+    )
+    orders = db.manager(Order)
+    order = Order(partner_id="p1", order_id="o1", version=2)
+    await orders.update(order, Order.attr.total.add(1), return_values=return_values)
+    assert (order.version, order.updated_at) == (3, NOW)
+    await orders.update(order, Order.attr.total.add(1), return_values=return_values)
+    # The second update expects the version the first one wrote, as DynamoDB holds it.
+    assert t.calls[1].params["ExpressionAttributeValues"][":v3"] == {"N": "3"}
+
+
 async def test_update_by_key_increments_the_stored_version_without_checking_it() -> None:
     db, t = mock_db()
     got = await db.manager(Order).update(("p1", "o1"), Order.attr.status.set("paid"), return_values="NONE")
