@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
@@ -156,9 +156,11 @@ class _Read(Generic[M]):
         return size
 
     # ---------------------------------------------------------------- running
-    def _decoder(self, plan: ReadPlan) -> Any:
+    def _decoder(self, plan: ReadPlan) -> Callable[[Item], M]:
+        """How this read's items become models: validated, or built as read (projections)."""
         schema = self.manager.schema
-        return schema.decode_partial if plan.partial else schema.decode
+        decode: Callable[[Item], M] = schema.decode_partial if plan.partial else schema.decode
+        return decode
 
     async def __aiter__(self) -> AsyncIterator[M]:
         """Every item, page after page (one request at a time), at most ``limit`` of them."""
