@@ -266,9 +266,9 @@ async def batch_write(
         if not isinstance(obj, manager.model):
             name = manager.model.__name__
             raise InvalidInput(f"batch_write(put=...) takes {name} instances, not {obj!r:.80}")
-        claim(batch_put(schema, obj), "a put", obj)
+        claim(batch_put(schema, obj, table=table), "a put", obj)
     for k in delete:
-        claim(delete_item(schema, k), "a delete", k)
+        claim(delete_item(schema, k, table=table), "a delete", k)
     if not staged:
         return BatchWriteResult()
 

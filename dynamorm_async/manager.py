@@ -73,7 +73,9 @@ class Manager(Generic[M]):
         With ``projection`` only those attributes (plus the keys) are read, and the returned model
         is built without validation: fields not read keep their defaults.
         """
-        request = get_item(self.schema, key, range_key, consistent=consistent, projection=projection)
+        request = get_item(
+            self.schema, key, range_key, consistent=consistent, projection=projection, table=self.table
+        )
         item = (await self._send(request)).get("Item")
         if item is None:
             raise ItemNotFound(
@@ -92,7 +94,9 @@ class Manager(Generic[M]):
         projection: Sequence[Path[Any] | str] | None = None,
     ) -> M | None:
         """Like :meth:`get`, but ``None`` when no item exists."""
-        request = get_item(self.schema, key, range_key, consistent=consistent, projection=projection)
+        request = get_item(
+            self.schema, key, range_key, consistent=consistent, projection=projection, table=self.table
+        )
         item = (await self._send(request)).get("Item")
         return None if item is None else self.decode(item, partial=bool(projection))
 
@@ -111,7 +115,9 @@ class Manager(Generic[M]):
         set, and ``ttl`` (a duration from now) fills the TTL field. The instance is updated in
         place only once DynamoDB has accepted the write, and returned.
         """
-        request = put_item(self.schema, obj, condition=condition, overwrite=overwrite, ttl=ttl)
+        request = put_item(
+            self.schema, obj, condition=condition, overwrite=overwrite, ttl=ttl, table=self.table
+        )
         await self._send(request)
         request.apply()
         return obj
@@ -130,7 +136,9 @@ class Manager(Generic[M]):
         or key values. Actions that touch a key attribute raise
         :class:`KeyUpdateError` before anything is sent.
         """
-        request = update_item(self.schema, key, actions, condition=condition, return_values=return_values)
+        request = update_item(
+            self.schema, key, actions, condition=condition, return_values=return_values, table=self.table
+        )
         attributes = (await self._send(request)).get("Attributes")
         obj = request.target
         if return_values != "ALL_NEW" or not attributes:
@@ -152,7 +160,9 @@ class Manager(Generic[M]):
         return_old: bool = False,
     ) -> M | None:
         """Delete one item; a model instance has its version checked. ``return_old`` returns the old item."""
-        request = delete_item(self.schema, key, range_key, condition=condition, return_old=return_old)
+        request = delete_item(
+            self.schema, key, range_key, condition=condition, return_old=return_old, table=self.table
+        )
         old = (await self._send(request)).get("Attributes")
         return self.decode(old) if return_old and old else None
 

@@ -4,7 +4,8 @@ Each builder returns an :class:`ItemRequest`: the parameters to send, the item's
 to set on the model instance once DynamoDB has accepted the write (timestamps, the next version,
 the TTL). Managers send it on its own; transactions send it as one of their items
 (:meth:`ItemRequest.transact_item`); batch writes send its item (:meth:`ItemRequest.batch_item`).
-Builders check everything they can before anything is sent and do no I/O.
+Builders check everything they can before anything is sent and do no I/O. ``table`` names
+another table than the model's (a manager whose table was renamed); by default it is the model's.
 """
 
 from __future__ import annotations
@@ -121,9 +122,10 @@ def get_item(
     *,
     consistent: bool = False,
     projection: Projection | None = None,
+    table: str | None = None,
 ) -> ItemRequest:
     """A GetItem of one key, optionally strongly consistent and projected (keys are always read)."""
-    table = schema.require_table()
+    table = table or schema.require_table()
     k = key_item(schema, key, range_value)
     params: dict[str, Any] = {"TableName": table, "Key": k}
     if consistent:
@@ -167,12 +169,13 @@ def put_item(
     condition: Condition | None = None,
     overwrite: bool = True,
     ttl: _dt.timedelta | float | None = None,
+    table: str | None = None,
 ) -> ItemRequest:
     """A PutItem of ``obj``: encoded and size-checked, version checked and incremented, timestamps set.
 
     ``overwrite=False`` makes it insert-only; ``ttl`` (a duration from now) fills the TTL field.
     """
-    table = schema.require_table()
+    table = table or schema.require_table()
     item, changes, version_cond, expected = _stage_put(schema, obj, ttl)
     insert_only = None
     if not overwrite and schema.hash_key is not None:
@@ -185,12 +188,12 @@ def put_item(
     return ItemRequest("PutItem", table, key, params, obj, changes, expected)
 
 
-def batch_put(schema: Schema, obj: Any) -> ItemRequest:
+def batch_put(schema: Schema, obj: Any, *, table: str | None = None) -> ItemRequest:
     """A put for a batch write: as :func:`put_item`, but with no condition (a DynamoDB limit).
 
     A declared version is incremented but cannot be checked.
     """
-    table = schema.require_table()
+    table = table or schema.require_table()
     item, changes, _, _ = _stage_put(schema, obj, None)
     key = {f.attr: item[f.attr] for f in schema.key_fields}
     return ItemRequest("PutItem", table, key, {"TableName": table, "Item": item}, obj, changes)
@@ -230,6 +233,7 @@ def update_item(
     *,
     condition: Condition | None = None,
     return_values: ReturnValues | None = None,
+    table: str | None = None,
 ) -> ItemRequest:
     """An UpdateItem of ``key`` with the caller's actions, the version increment and ``updated_at``.
 
@@ -237,7 +241,7 @@ def update_item(
     will have are the request's ``changes``. Actions on key attributes raise
     :class:`KeyUpdateError`. ``return_values=None`` leaves ``ReturnValues`` out (transactions).
     """
-    table = schema.require_table()
+    table = table or schema.require_table()
     flat = _flatten(actions)
     if not flat:
         raise InvalidInput("update() needs at least one action, e.g. Model.attr.total.add(1)")
@@ -281,9 +285,10 @@ def delete_item(
     *,
     condition: Condition | None = None,
     return_old: bool = False,
+    table: str | None = None,
 ) -> ItemRequest:
     """A DeleteItem of ``key``; a model instance has its version checked."""
-    table = schema.require_table()
+    table = table or schema.require_table()
     version_cond: Condition | None = None
     expected: int | None = None
     obj = _instance(schema, key)
@@ -299,9 +304,11 @@ def delete_item(
     return ItemRequest("DeleteItem", table, k, params, expected_version=expected)
 
 
-def condition_check(schema: Schema, key: KeyArg, condition: Condition) -> ItemRequest:
+def condition_check(
+    schema: Schema, key: KeyArg, condition: Condition, *, table: str | None = None
+) -> ItemRequest:
     """A transaction's ConditionCheck: ``condition`` must hold on the item under ``key``."""
-    table = schema.require_table()
+    table = table or schema.require_table()
     if not isinstance(condition, Condition):
         raise InvalidInput("condition_check() needs exactly one condition")
     k = key_item(schema, key)

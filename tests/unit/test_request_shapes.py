@@ -529,3 +529,17 @@ async def test_mock_transport_takes_async_handlers_and_closes() -> None:
     assert (await db.manager(Note).get("n1")).pk == "n1"
     await db.close()
     assert t.closed and t.operations() == ["GetItem"]
+
+
+async def test_a_manager_whose_table_was_renamed_sends_every_request_there() -> None:
+    db, t = mock_db(lambda op, p: {"Item": {"pk": {"S": "n1"}}} if op == "GetItem" else {})
+    notes = db.manager(Note)
+    notes.table = "notes_test_run"  # e.g. a fresh table per run, as the benchmarks do
+    await notes.get("n1")
+    await notes.put(Note(pk="n1"))
+    await notes.update("n1", Note.attr.text.set("x"))
+    await notes.delete("n1")
+    await notes.batch_write(put=[Note(pk="n2")], delete=["n3"])
+    tables = [c.params.get("TableName") or next(iter(c.params["RequestItems"])) for c in t.calls]
+    assert tables == ["notes_test_run"] * 5
+    assert [c.table for c in t.calls] == ["notes_test_run"] * 5
