@@ -68,14 +68,15 @@ class DB:
 
         ``token`` is the idempotency token (a fresh UUID by default), reused by every commit.
         """
-        return TransactWrite(self.transport, token=token)
+        # Each item goes to its manager's table, as the manager's own requests do.
+        return TransactWrite(self.transport, token=token, table_of=lambda model: self.manager(model).table)
 
     async def transact_get(self, gets: Sequence[Model | tuple[type[Model], Any]]) -> list[Any]:
         """Read up to 100 items (instances or ``(ModelClass, key)`` pairs) as one consistent snapshot.
 
         Returns one model per request, in order, or ``None`` where no item exists.
         """
-        return await transact_get(self.transport, gets)
+        return await transact_get(self.transport, gets, table_of=lambda model: self.manager(model).table)
 
     async def connect(self) -> None:
         """Create the client now instead of on the first call."""

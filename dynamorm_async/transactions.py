@@ -25,8 +25,9 @@ item as it is now, decoded with that request's model.
 
 from __future__ import annotations
 
+import typing
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
@@ -51,6 +52,9 @@ from .schema import Schema, schema_of
 if TYPE_CHECKING:
     from .transport import Transport
 
+#: The table a model's requests go to (e.g. its manager's), when not the model's own.
+TableOf = Callable[[type[Model]], str]
+
 
 class TransactWrite:
     """A write transaction of up to 100 puts, updates, deletes and condition checks.
@@ -60,11 +64,15 @@ class TransactWrite:
     index of its request, which is also its index in ``TransactionCanceled.reasons``. No item may
     appear twice in one transaction (DynamoDB refuses it), which is checked as requests are added.
     Made by :meth:`DB.transact_write <dynamorm_async.db.DB.transact_write>`; it needs only the
-    transport to send through, since each model brings its compiled schema.
+    transport to send through, since each model brings its compiled schema (``table_of`` names
+    each model's table when it is not the model's own, as for a manager whose table was renamed).
     """
 
-    def __init__(self, transport: Transport, *, token: str | None = None) -> None:
+    def __init__(
+        self, transport: Transport, *, token: str | None = None, table_of: TableOf | None = None
+    ) -> None:
         self._transport = transport
+        self._table_of = table_of
         #: The idempotency token sent with every commit of this transaction.
         self.token = token or str(uuid.uuid4())
         self._staged: list[tuple[Schema, ItemRequest]] = []
@@ -82,7 +90,8 @@ class TransactWrite:
         A declared version is checked and incremented, timestamps are set, as in ``Manager.put``.
         """
         schema = _schema(type(obj))
-        return self._add(schema, put_item(schema, obj, condition=condition, overwrite=overwrite))
+        table = self._table(schema)
+        return self._add(schema, put_item(schema, obj, condition=condition, overwrite=overwrite, table=table))
 
     @overload
     def update(
@@ -101,7 +110,9 @@ class TransactWrite:
         once committed); ``updated_at`` is set, as in ``Manager.update``.
         """
         schema, key, rest = _target(target, args, "update")
-        return self._add(schema, update_item(schema, key, rest, condition=condition))
+        return self._add(
+            schema, update_item(schema, key, rest, condition=condition, table=self._table(schema))
+        )
 
     @overload
     def delete(self, target: Model, /, *, condition: Condition | None = None) -> int: ...
@@ -114,7 +125,7 @@ class TransactWrite:
         schema, key, rest = _target(target, args, "delete")
         if rest:
             raise InvalidInput("delete() takes a model instance, or a model class and a key")
-        return self._add(schema, delete_item(schema, key, condition=condition))
+        return self._add(schema, delete_item(schema, key, condition=condition, table=self._table(schema)))
 
     @overload
     def condition_check(self, target: Model, condition: Condition, /) -> int: ...
@@ -130,7 +141,7 @@ class TransactWrite:
         schema, key, rest = _target(target, args, "condition_check")
         if len(rest) != 1 or not isinstance(rest[0], Condition):
             raise InvalidInput("condition_check() needs exactly one condition")
-        return self._add(schema, condition_check(schema, key, rest[0]))
+        return self._add(schema, condition_check(schema, key, rest[0], table=self._table(schema)))
 
     # ------------------------------------------------------------------ commit
     async def commit(self) -> None:
@@ -161,6 +172,9 @@ class TransactWrite:
             await self.commit()
 
     # ------------------------------------------------------------------ internals
+    def _table(self, schema: Schema) -> str | None:
+        return None if self._table_of is None else self._table_of(typing.cast("type[Model]", schema.model))
+
     def _add(self, schema: Schema, request: ItemRequest) -> int:
         if self._sent:
             raise InvalidInput("this transaction was already sent; its request can no longer change")
@@ -206,7 +220,9 @@ def _decode_reasons(exc: TransactionCanceled, schemas: Sequence[Schema]) -> None
 # --------------------------------------------------------------------------- transact get
 
 
-async def transact_get(transport: Transport, gets: Sequence[Model | tuple[type[Model], Any]]) -> list[Any]:
+async def transact_get(
+    transport: Transport, gets: Sequence[Model | tuple[type[Model], Any]], *, table_of: TableOf | None = None
+) -> list[Any]:
     """Read up to 100 items as one consistent snapshot; see :meth:`dynamorm_async.db.DB.transact_get`."""
     if not gets:
         return []
@@ -223,7 +239,7 @@ async def transact_get(transport: Transport, gets: Sequence[Model | tuple[type[M
         else:
             model, key_arg = type(g), g
         schema = _schema(model)
-        request = get_item(schema, key_arg)
+        request = get_item(schema, key_arg, table=None if table_of is None else table_of(model))
         ident = (request.table, key_id(request.key))
         if ident in seen:
             raise DuplicateKey(f"transact_get names {request.table!r} {request.key!r} twice", key=request.key)

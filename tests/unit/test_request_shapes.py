@@ -543,3 +543,18 @@ async def test_a_manager_whose_table_was_renamed_sends_every_request_there() -> 
     tables = [c.params.get("TableName") or next(iter(c.params["RequestItems"])) for c in t.calls]
     assert tables == ["notes_test_run"] * 5
     assert [c.table for c in t.calls] == ["notes_test_run"] * 5
+
+
+async def test_transactions_send_each_item_to_its_managers_table() -> None:
+    db, t = mock_db(lambda op, p: {"Responses": [{}]} if op == "TransactGetItems" else {})
+    db.manager(Note).table = "notes_test_run"
+    async with db.transact_write() as tx:
+        tx.put(Note(pk="n1"))
+        tx.condition_check(Order, ("p1", "o1"), Order.attr.status.exists())
+    await db.transact_get([(Note, "n1")])
+    writes = t.calls[0].params["TransactItems"]
+    assert [writes[0]["Put"]["TableName"], writes[1]["ConditionCheck"]["TableName"]] == [
+        "notes_test_run",
+        "orders",
+    ]
+    assert t.calls[1].params["TransactItems"][0]["Get"]["TableName"] == "notes_test_run"
