@@ -1,4 +1,4 @@
-"""The package's shape: no import cycle among its modules, and no module over ~500 lines.
+"""The package's shape: no import cycle, no module over ~500 lines, no private reach-ins between layers.
 
 Imports are read with ``ast``, at module level and inside functions alike (an import inside a
 function is still an edge: hiding a cycle there only postpones it). Imports under
@@ -156,3 +156,41 @@ def test_no_module_over_the_size_limit() -> None:
     assert not over, f"modules over {MAX_LINES} lines: {over}"
     for name in OVERSIZED:
         assert name in _modules(), f"{name} is listed in OVERSIZED but no longer exists"
+
+
+def _private_reach_ins(path: Path) -> list[str]:
+    """``from x import _name`` and ``obj._name`` (other than ``self``/``cls``) in one module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            found += [f"line {node.lineno}: import {a.name}" for a in node.names if _private(a.name)]
+        elif (
+            isinstance(node, ast.Attribute)
+            and _private(node.attr)
+            and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+        ):
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def test_managers_batches_transactions_and_queries_use_only_public_names_of_other_modules() -> None:
+    layer = (
+        "manager",
+        "batch",
+        "transactions",
+        "db",
+        "query",
+        "requests",
+        "schema",
+        "marshal",
+        "expressions",
+    )
+    reach_ins = {}
+    for name, (path, _) in _modules().items():
+        if name.removeprefix(f"{ROOT}.").split(".")[0] in layer and (found := _private_reach_ins(path)):
+            reach_ins[name] = found
+    assert not reach_ins, f"private names used across modules: {reach_ins}"
