@@ -558,3 +558,15 @@ async def test_transactions_send_each_item_to_its_managers_table() -> None:
         "orders",
     ]
     assert t.calls[1].params["TransactItems"][0]["Get"]["TableName"] == "notes_test_run"
+
+
+async def test_a_current_item_the_model_cannot_read_is_left_out_of_the_error() -> None:
+    def refuse(op: str, params: dict[str, Any]) -> dict[str, Any]:
+        exc = ConditionCheckFailed("no", code="ConditionalCheckFailedException", operation=op)
+        exc.item = {"partner_id": {"S": "p1"}, "order_id": {"S": "o1"}, "total": {"N": "1.5"}}  # not an int
+        raise exc
+
+    db, _ = mock_db(refuse)
+    with pytest.raises(ConditionCheckFailed) as info:
+        await db.manager(Order).put(Order(partner_id="p1", order_id="o1"))
+    assert info.value.item is None  # one rule for managers and transactions: a model or None
