@@ -24,12 +24,28 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
 
+from .concurrency import batch_concurrency
 from .deadline import remaining
 from .errors import DeadlinePartialFailure, DuplicateKey, InvalidInput, PartialFailure
-from .expressions import Encoder, Path
+from .expressions import Path
+from .requests import (
+    MAX_GET_KEYS,
+    MAX_WRITE_ITEMS,
+    ItemRequest,
+    KeyId,
+    batch_get_request,
+    batch_get_template,
+    batch_put,
+    batch_write_request,
+    chunks,
+    decode_item,
+    delete_item,
+    key_from_item,
+    key_id,
+    key_item,
+)
 from .retry import DEFAULT_BACKOFF, Backoff, Outcome, StopReason, drain
 
 if TYPE_CHECKING:
@@ -41,9 +57,6 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound="Model")
 T = TypeVar("T")
 
-#: DynamoDB's limits per request.
-MAX_GET_KEYS = 100
-MAX_WRITE_ITEMS = 25
 #: Requests in flight at once for one batch call, unless told otherwise.
 DEFAULT_CONCURRENCY = 8
 
@@ -51,7 +64,6 @@ OnUnprocessed = Literal["raise", "return"]
 #: A number of concurrent requests, or an ``anyio.CapacityLimiter`` shared with other calls.
 Concurrency = Union[int, "anyio.CapacityLimiter"]
 
-_KeyId = tuple[tuple[str, str, Any], ...]
 _Send = Callable[[list[T]], Awaitable[list[T] | None]]
 
 
@@ -91,23 +103,11 @@ class BatchWriteResult(Generic[M]):
 # --------------------------------------------------------------------------- helpers
 
 
-def key_id(key: dict[str, Any]) -> _KeyId:
-    """A hashable identity of a key item; numbers compare by value (``1`` and ``1.0`` are one key)."""
-    out = []
-    for attr in sorted(key):
-        ((tag, raw),) = key[attr].items()
-        value = Decimal(raw) if tag == "N" else bytes(raw) if tag == "B" else raw
-        out.append((attr, tag, value))
-    return tuple(out)
-
-
-def _chunks(seq: Sequence[T], size: int) -> list[list[T]]:
-    return [list(seq[i : i + size]) for i in range(0, len(seq), size)]
-
-
-def _limiter(concurrency: Concurrency) -> anyio.CapacityLimiter:
+def _limiter(concurrency: Concurrency | None) -> anyio.CapacityLimiter:
     import anyio
 
+    if concurrency is None:  # the call did not choose: the active tuning's, else ours
+        concurrency = batch_concurrency(DEFAULT_CONCURRENCY)
     if isinstance(concurrency, anyio.CapacityLimiter):
         return concurrency
     if concurrency < 1:
@@ -172,7 +172,7 @@ async def batch_get(
     consistent: bool = False,
     projection: Sequence[Path[Any] | str] | None = None,
     on_unprocessed: OnUnprocessed = "raise",
-    concurrency: Concurrency = DEFAULT_CONCURRENCY,
+    concurrency: Concurrency | None = None,
     backoff: Backoff | None = None,
 ) -> BatchGetResult[M]:
     """Read many items by key; see :meth:`dynamorm_async.manager.Manager.batch_get`.
@@ -183,39 +183,33 @@ async def batch_get(
     :raises PartialFailure: keys were left unprocessed and ``on_unprocessed`` is ``"raise"``.
     """
     _check_mode(on_unprocessed)
-    table = manager.table
-    requested: dict[_KeyId, tuple[Any, dict[str, Any]]] = {}
+    schema, table = manager.schema, manager.table
+    requested: dict[KeyId, tuple[Any, dict[str, Any]]] = {}
     for k in keys:
-        item = manager._key(k)
+        item = key_item(schema, k)
         requested.setdefault(key_id(item), (k, item))
     if not requested:
         return BatchGetResult([])
 
-    enc = Encoder()
-    template: dict[str, Any] = {}
-    if consistent:
-        template["ConsistentRead"] = True
-    template.update(manager._projection(enc, projection))
-    template.update(enc.params())  # a projection has names only, never values
-    key_attrs = manager.schema.key_attrs
-    found: dict[_KeyId, dict[str, Any]] = {}
+    template = batch_get_template(schema, consistent=consistent, projection=projection)
+    key_attrs = schema.key_attrs
+    found: dict[KeyId, dict[str, Any]] = {}
     limiter = _limiter(concurrency)
+    call = manager.transport.call
 
     async def send(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
         async with limiter:
-            response = await manager.transport.call(
-                "BatchGetItem", {"RequestItems": {table: {**template, "Keys": chunk}}}, table=table
-            )
+            response = await call("BatchGetItem", batch_get_request(table, template, chunk), table=table)
         for raw in response.get("Responses", {}).get(table, ()):
-            found[key_id({a: raw[a] for a in key_attrs})] = raw
+            found[key_id(key_from_item(key_attrs, raw))] = raw
         left: list[dict[str, Any]] = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
         return left
 
     runner: _Runner[dict[str, Any]] = _Runner(backoff or DEFAULT_BACKOFF)
-    await runner.run(send, _chunks([item for _, item in requested.values()], MAX_GET_KEYS))
+    await runner.run(send, chunks([item for _, item in requested.values()], MAX_GET_KEYS))
 
     partial = bool(projection)
-    items = [manager.decode(found[i], partial=partial) for i in requested if i in found]
+    items = [decode_item(schema, found[i], partial=partial) for i in requested if i in found]
     leftover = {key_id(k) for k in runner.left}.difference(found)
     result = BatchGetResult(items, [requested[i][0] for i in requested if i in leftover])
     if not result.unprocessed:
@@ -244,7 +238,7 @@ async def batch_write(
     put: Iterable[M] = (),
     delete: Iterable[Any] = (),
     on_unprocessed: OnUnprocessed = "raise",
-    concurrency: Concurrency = DEFAULT_CONCURRENCY,
+    concurrency: Concurrency | None = None,
     backoff: Backoff | None = None,
 ) -> BatchWriteResult[M]:
     """Put and delete many items; see :meth:`dynamorm_async.manager.Manager.batch_write`.
@@ -256,68 +250,60 @@ async def batch_write(
     :raises PartialFailure: writes were left unprocessed and ``on_unprocessed`` is ``"raise"``.
     """
     _check_mode(on_unprocessed)
-    table = manager.table
-    key_attrs = manager.schema.key_attrs
-    puts: list[tuple[_KeyId, M, dict[str, Any]]] = []
-    deletes: list[tuple[_KeyId, Any]] = []
-    requests: list[dict[str, Any]] = []
-    seen: dict[_KeyId, str] = {}
+    schema, table = manager.schema, manager.table
+    staged: list[tuple[KeyId, ItemRequest, Any]] = []  # (key identity, request, what the caller passed)
+    seen: dict[KeyId, str] = {}
 
-    def claim(key: dict[str, Any], what: str) -> _KeyId:
-        ident = key_id(key)
+    def claim(request: ItemRequest, what: str, passed: Any) -> None:
+        ident = key_id(request.key)
         if ident in seen:
             raise DuplicateKey(
-                f"batch_write to {table!r} names the key {key!r} twice ({seen[ident]} and {what}); "
+                f"batch_write to {table!r} names the key {request.key!r} twice ({seen[ident]} and {what}); "
                 "DynamoDB refuses a batch that writes one item twice",
-                key=key,
+                key=request.key,
             )
         seen[ident] = what
-        return ident
+        staged.append((ident, request, passed))
 
     for obj in put:
         if not isinstance(obj, manager.model):
             name = manager.model.__name__
             raise InvalidInput(f"batch_write(put=...) takes {name} instances, not {obj!r:.80}")
-        # A batch write cannot carry a condition: the version is incremented but not checked.
-        item, changes, _ = manager._stage_put(obj)
-        puts.append((claim({a: item[a] for a in key_attrs}, "a put"), obj, changes))
-        requests.append({"PutRequest": {"Item": item}})
+        claim(batch_put(schema, obj, table=table), "a put", obj)
     for k in delete:
-        key = manager._key(k)
-        deletes.append((claim(key, "a delete"), k))
-        requests.append({"DeleteRequest": {"Key": key}})
-    if not requests:
+        claim(delete_item(schema, k, table=table), "a delete", k)
+    if not staged:
         return BatchWriteResult()
 
     limiter = _limiter(concurrency)
+    call = manager.transport.call
 
     async def send(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
         async with limiter:
-            response = await manager.transport.call(
-                "BatchWriteItem", {"RequestItems": {table: chunk}}, table=table
-            )
+            response = await call("BatchWriteItem", batch_write_request(table, chunk), table=table)
         left: list[dict[str, Any]] = response.get("UnprocessedItems", {}).get(table, [])
         return left
 
     runner: _Runner[dict[str, Any]] = _Runner(backoff or DEFAULT_BACKOFF)
-    await runner.run(send, _chunks(requests, MAX_WRITE_ITEMS))
+    await runner.run(send, chunks([r.batch_item() for _, r, _ in staged], MAX_WRITE_ITEMS))
 
+    key_attrs = schema.key_attrs
     leftover = set()
     for r in runner.left:
         if "PutRequest" in r:
-            leftover.add(key_id({a: r["PutRequest"]["Item"][a] for a in key_attrs}))
+            leftover.add(key_id(key_from_item(key_attrs, r["PutRequest"]["Item"])))
         else:
             leftover.add(key_id(r["DeleteRequest"]["Key"]))
     result: BatchWriteResult[M] = BatchWriteResult()
-    for ident, obj, changes in puts:
-        if ident in leftover:
-            result.unprocessed_puts.append(obj)
-            continue
-        for name, value in changes.items():
-            setattr(obj, name, value)
-        result.put.append(obj)
-    for ident, k in deletes:
-        (result.unprocessed_deletes if ident in leftover else result.deleted).append(k)
+    for ident, request, passed in staged:
+        if request.operation == "PutItem":
+            if ident in leftover:
+                result.unprocessed_puts.append(passed)
+                continue
+            request.apply()
+            result.put.append(passed)
+        else:
+            (result.unprocessed_deletes if ident in leftover else result.deleted).append(passed)
     if not leftover:
         return result
     result.reason = runner.reason
@@ -374,5 +360,4 @@ __all__ = [
     "OnUnprocessed",
     "batch_get",
     "batch_write",
-    "key_id",
 ]

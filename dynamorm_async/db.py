@@ -75,18 +75,19 @@ class DB:
 
         ``token`` is the idempotency token (a fresh UUID by default), reused by every commit.
         """
-        from .transactions import TransactWrite
+        from .transactions import TransactWrite  # not needed by a first request: cold start
 
-        return TransactWrite(self, token=token)
+        # Each item goes to its manager's table, as the manager's own requests do.
+        return TransactWrite(self.transport, token=token, table_of=lambda model: self.manager(model).table)
 
     async def transact_get(self, gets: Sequence[Model | tuple[type[Model], Any]]) -> list[Any]:
         """Read up to 100 items (instances or ``(ModelClass, key)`` pairs) as one consistent snapshot.
 
         Returns one model per request, in order, or ``None`` where no item exists.
         """
-        from .transactions import transact_get
+        from .transactions import transact_get  # not needed by a first request: cold start
 
-        return await transact_get(self, gets)
+        return await transact_get(self.transport, gets, table_of=lambda model: self.manager(model).table)
 
     async def connect(self) -> None:
         """Create the client now instead of on the first call (transports that have one)."""

@@ -1,8 +1,11 @@
 """Async model managers: one per model class, doing its item operations through the transport.
 
-A manager compiles nothing at call time beyond the request's own expressions: keys, codecs and
-the table come from the model's compiled schema. Version checks and increments, timestamps and
-TTL are applied here, so callers cannot forget them.
+A manager builds each request with :mod:`dynamorm_async.requests` (keys, conditions, version
+checks and increments, timestamps, TTL: all there, so no caller can forget them), sends it, and
+applies to the instance what the request says once DynamoDB has accepted it.
+
+Batch, query, scan and table management are imported when first used: a Lambda's first GetItem
+needs none of them (and batches and tables bring anyio), so cold start does not pay for them.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ import typing
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from .errors import ConditionCheckFailed, InvalidInput, ItemNotFound, KeyUpdateError, UnknownAttribute
-from .expressions import Action, Condition, Encoder, Path, Update
+from .cursor import signing_keys
+from .errors import ConditionCheckFailed, ItemNotFound
+from .expressions import Action, Condition, Path, Update
+from .requests import ItemRequest, decode_current, decode_item, delete_item, get_item, put_item, update_item
 from .schema import Schema, schema_of
 
 if TYPE_CHECKING:
@@ -29,10 +34,6 @@ M = TypeVar("M", bound="Model")
 KeyArg = Any  # a model instance, a hash key value, or a (hash, range) tuple
 
 
-def _now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.UTC)
-
-
 class Manager(Generic[M]):
     """Async operations for one model class: ``get``, ``put``, ``update``, ``delete`` and table management."""
 
@@ -43,131 +44,20 @@ class Manager(Generic[M]):
         self.transport = transport
 
     # ------------------------------------------------------------------ helpers
-    def _key(self, key: KeyArg, range_value: Any = None) -> dict[str, Any]:
-        if isinstance(key, self.model):
-            return self.schema.key_of(key)
-        if isinstance(key, tuple):
-            if range_value is not None or len(key) not in (1, 2):
-                raise InvalidInput("give the key as (hash, range), or as hash and range arguments")
-            return self.schema.key(*key)
-        return self.schema.key(key, range_value)
-
-    def _check_paths(self, paths: Iterable[Path[Any]], what: str) -> None:
-        by_attr = self.schema.by_attr
-        for p in paths:
-            head = p.elements[0] if p.elements else None
-            if not isinstance(head, str) or head not in by_attr:
-                model = self.model.__name__
-                raise UnknownAttribute(f"{what} names {p.name!r}, which {model} does not declare")
-
-    def _condition(self, enc: Encoder, *conditions: Condition | None) -> dict[str, Any]:
-        present = [c for c in conditions if c is not None]
-        if not present:
-            return {}
-        combined = present[0]
-        for c in present[1:]:
-            combined = combined & c
-        self._check_paths(combined.paths(), "the condition")
-        return {"ConditionExpression": enc.condition(combined)}
-
-    def _projection(self, enc: Encoder, projection: Sequence[Path[Any] | str] | None) -> dict[str, Any]:
-        if not projection:
-            return {}
-        paths = [self.model.attr.path(p) if isinstance(p, str) else p for p in projection]
-        self._check_paths(paths, "the projection")
-        for k in self.schema.key_fields:  # keys are always returned, so the model can be built
-            if not any(p.elements == (k.attr,) for p in paths):
-                paths.append(Path((k.attr,)))
-        return {"ProjectionExpression": enc.projection(paths)}
-
-    def _version_condition(self, obj: M) -> tuple[Condition | None, int | None]:
-        """The optimistic-locking condition for writing ``obj``, and the version to write."""
-        v = self.schema.version
-        if v is None:
-            return None, None
-        current = getattr(obj, v.name)
-        path: Path[int] = Path((v.attr,), v.codec)
-        if not current:
-            return path.not_exists(), 1
-        return path == current, current + 1
-
-    def _stage_put(
-        self, obj: M, *, ttl: _dt.timedelta | float | None = None
-    ) -> tuple[dict[str, Any], dict[str, Any], Condition | None]:
-        """Prepare a whole-item write of ``obj`` (shared by put, batch and transactions).
-
-        Returns the encoded, size-checked item; the field values to set on ``obj`` once the
-        write is accepted (timestamps, next version, TTL); and the version condition, if any.
-        """
-        schema = self.schema
-        now = _now()
-        changes: dict[str, Any] = {}
-        if schema.updated_at is not None:
-            changes[schema.updated_at.name] = now
-        if schema.created_at is not None and getattr(obj, schema.created_at.name) is None:
-            changes[schema.created_at.name] = now
-        if ttl is not None:
-            if schema.ttl is None:
-                raise InvalidInput(f"{self.model.__name__} declares no TTL() field")
-            delta = ttl if isinstance(ttl, _dt.timedelta) else _dt.timedelta(seconds=ttl)
-            changes[schema.ttl.name] = now + delta
-        version_cond, new_version = self._version_condition(obj)
-        if new_version is not None and schema.version is not None:
-            changes[schema.version.name] = new_version
-        staged = obj.model_copy(update=changes) if changes else obj
-        return schema.encode_checked(staged), changes, version_cond
-
-    def _stage_update(
-        self, key: KeyArg, actions: Sequence[Action | Update]
-    ) -> tuple[Update, Condition | None]:
-        """Prepare an update of ``key`` (shared by update and transactions).
-
-        Returns the caller's actions, checked, plus the version increment and ``updated_at``;
-        and the version condition when ``key`` is a model instance.
-        """
-        flat: list[Action] = []
-        for a in actions:
-            flat.extend(a.actions if isinstance(a, Update) else (a,))
-        if not flat:
-            raise InvalidInput("update() needs at least one action, e.g. Model.attr.total.add(1)")
-        schema = self.schema
-        self._check_paths((a.path for a in flat), "the update")
-        for a in flat:
-            if a.path.elements[0] in schema.key_attrs:
-                raise KeyUpdateError(f"{self.model.__name__}: cannot update key attribute {a.path.name!r}")
-        version_cond: Condition | None = None
-        v = schema.version
-        if v is not None and not any(a.path.elements[0] == v.attr for a in flat):
-            vpath: Path[Any] = Path((v.attr,), v.codec)
-            if isinstance(key, self.model):
-                version_cond, new_version = self._version_condition(key)
-                flat.append(vpath.set(new_version))
-            else:
-                flat.append(vpath.set(vpath.if_not_exists(0) + 1))
-        if schema.updated_at is not None:
-            u = schema.updated_at
-            flat.append(Path((u.attr,), u.codec).set(_now()))
-        return Update(tuple(flat)), version_cond
-
     def decode(self, item: dict[str, Any] | None, *, partial: bool = False) -> M:
         """A model from a raw item; ``partial`` (projections) skips validation of absent fields."""
         if item is None:
             raise ItemNotFound(f"no {self.model.__name__} item", table=self.table, key={})
-        if partial:
-            data = {f.name: f.codec.decode(item[f.attr]) for f in self.schema.fields if f.attr in item}
-            return typing.cast(M, self.model.model_construct(**data))
-        result: M = self.schema.decode(item)
+        result: M = decode_item(self.schema, item, partial=partial)
         return result
 
-    def _with_current_item(self, exc: ConditionCheckFailed) -> ConditionCheckFailed:
-        if isinstance(exc.item, dict) and exc.item:
-            try:
-                exc.item = self.decode(exc.item)
-            except InvalidInput:
-                pass
-        else:
-            exc.item = None
-        return exc
+    async def _send(self, request: ItemRequest) -> dict[str, Any]:
+        """Send one item request; a failed condition carries the current item as a model."""
+        try:
+            return await self.transport.call(request.operation, request.params, table=self.table)
+        except ConditionCheckFailed as exc:
+            exc.item = decode_current(self.schema, exc.item)
+            raise exc from exc.__cause__
 
     # ------------------------------------------------------------------ reads
     async def get(
@@ -183,12 +73,15 @@ class Manager(Generic[M]):
         With ``projection`` only those attributes (plus the keys) are read, and the returned model
         is built without validation: fields not read keep their defaults.
         """
-        item = await self._get_item(key, range_key, consistent=consistent, projection=projection)
+        request = get_item(
+            self.schema, key, range_key, consistent=consistent, projection=projection, table=self.table
+        )
+        item = (await self._send(request)).get("Item")
         if item is None:
             raise ItemNotFound(
-                f"no {self.model.__name__} item in {self.table!r} under {self._key(key, range_key)!r}",
+                f"no {self.model.__name__} item in {self.table!r} under {request.key!r}",
                 table=self.table,
-                key=self._key(key, range_key),
+                key=request.key,
             )
         return self.decode(item, partial=bool(projection))
 
@@ -201,21 +94,11 @@ class Manager(Generic[M]):
         projection: Sequence[Path[Any] | str] | None = None,
     ) -> M | None:
         """Like :meth:`get`, but ``None`` when no item exists."""
-        item = await self._get_item(key, range_key, consistent=consistent, projection=projection)
+        request = get_item(
+            self.schema, key, range_key, consistent=consistent, projection=projection, table=self.table
+        )
+        item = (await self._send(request)).get("Item")
         return None if item is None else self.decode(item, partial=bool(projection))
-
-    async def _get_item(
-        self, key: KeyArg, range_key: Any, *, consistent: bool, projection: Sequence[Path[Any] | str] | None
-    ) -> dict[str, Any] | None:
-        enc = Encoder()
-        params: dict[str, Any] = {"TableName": self.table, "Key": self._key(key, range_key)}
-        if consistent:
-            params["ConsistentRead"] = True
-        params.update(self._projection(enc, projection))
-        params.update(enc.params())
-        response = await self.transport.call("GetItem", params, table=self.table)
-        item: dict[str, Any] | None = response.get("Item")
-        return item
 
     # ------------------------------------------------------------------ writes
     async def put(
@@ -232,24 +115,11 @@ class Manager(Generic[M]):
         set, and ``ttl`` (a duration from now) fills the TTL field. The instance is updated in
         place only once DynamoDB has accepted the write, and returned.
         """
-        schema = self.schema
-        item, changes, version_cond = self._stage_put(obj, ttl=ttl)
-
-        enc = Encoder()
-        insert_only = None
-        if not overwrite and schema.hash_key is not None:
-            insert_only = Path((schema.hash_key.attr,)).not_exists()
-        params: dict[str, Any] = {"TableName": self.table, "Item": item}
-        params.update(self._condition(enc, insert_only, version_cond, condition))
-        if "ConditionExpression" in params:
-            params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        params.update(enc.params())
-        try:
-            await self.transport.call("PutItem", params, table=self.table)
-        except ConditionCheckFailed as exc:
-            raise self._with_current_item(exc) from exc.__cause__
-        for name, value in changes.items():
-            setattr(obj, name, value)
+        request = put_item(
+            self.schema, obj, condition=condition, overwrite=overwrite, ttl=ttl, table=self.table
+        )
+        await self._send(request)
+        request.apply()
         return obj
 
     async def update(
@@ -262,28 +132,17 @@ class Manager(Generic[M]):
         """Apply update actions to one item and return it as ``return_values`` says.
 
         ``key`` is a model instance (its version is then checked and incremented, and the
-        instance refreshed in place) or key values. Actions that touch a key attribute raise
+        instance refreshed in place: wholly with ``ALL_NEW``, else its version and ``updated_at``)
+        or key values. Actions that touch a key attribute raise
         :class:`KeyUpdateError` before anything is sent.
         """
-        obj = key if isinstance(key, self.model) else None
-        update, version_cond = self._stage_update(key, actions)
-
-        enc = Encoder()
-        params: dict[str, Any] = {
-            "TableName": self.table,
-            "Key": self._key(key),
-            "UpdateExpression": enc.update(update),
-            "ReturnValues": return_values,
-        }
-        params.update(self._condition(enc, version_cond, condition))
-        if "ConditionExpression" in params:
-            params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        params.update(enc.params())
-        try:
-            response = await self.transport.call("UpdateItem", params, table=self.table)
-        except ConditionCheckFailed as exc:
-            raise self._with_current_item(exc) from exc.__cause__
-        attributes = response.get("Attributes")
+        request = update_item(
+            self.schema, key, actions, condition=condition, return_values=return_values, table=self.table
+        )
+        attributes = (await self._send(request)).get("Attributes")
+        obj = request.target
+        if return_values != "ALL_NEW" or not attributes:
+            request.apply()  # the new version and updated_at, so the next versioned write matches
         if return_values == "NONE" or not attributes:
             return None
         result = self.decode(attributes)
@@ -301,22 +160,10 @@ class Manager(Generic[M]):
         return_old: bool = False,
     ) -> M | None:
         """Delete one item; a model instance has its version checked. ``return_old`` returns the old item."""
-        version_cond = None
-        if isinstance(key, self.model) and self.schema.version is not None:
-            version_cond, _ = self._version_condition(key)
-        enc = Encoder()
-        params: dict[str, Any] = {"TableName": self.table, "Key": self._key(key, range_key)}
-        params.update(self._condition(enc, version_cond, condition))
-        if "ConditionExpression" in params:
-            params["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        if return_old:
-            params["ReturnValues"] = "ALL_OLD"
-        params.update(enc.params())
-        try:
-            response = await self.transport.call("DeleteItem", params, table=self.table)
-        except ConditionCheckFailed as exc:
-            raise self._with_current_item(exc) from exc.__cause__
-        old = response.get("Attributes")
+        request = delete_item(
+            self.schema, key, range_key, condition=condition, return_old=return_old, table=self.table
+        )
+        old = (await self._send(request)).get("Attributes")
         return self.decode(old) if return_old and old else None
 
     # ------------------------------------------------------------------ table management
@@ -359,7 +206,7 @@ class Manager(Generic[M]):
         consistent: bool = ...,
         projection: Sequence[Path[Any] | str] | None = ...,
         on_unprocessed: Literal["raise"] = ...,
-        concurrency: Concurrency = ...,
+        concurrency: Concurrency | None = ...,
         backoff: Backoff | None = ...,
     ) -> list[M]: ...
 
@@ -371,7 +218,7 @@ class Manager(Generic[M]):
         consistent: bool = ...,
         projection: Sequence[Path[Any] | str] | None = ...,
         on_unprocessed: Literal["return"],
-        concurrency: Concurrency = ...,
+        concurrency: Concurrency | None = ...,
         backoff: Backoff | None = ...,
     ) -> BatchGetResult[M]: ...
 
@@ -382,13 +229,14 @@ class Manager(Generic[M]):
         consistent: bool = False,
         projection: Sequence[Path[Any] | str] | None = None,
         on_unprocessed: Literal["raise", "return"] = "raise",
-        concurrency: Concurrency = 8,
+        concurrency: Concurrency | None = None,
         backoff: Backoff | None = None,
     ) -> list[M] | BatchGetResult[M]:
         """Read any number of items by key (instances, hash values or (hash, range) tuples).
 
         Keys are deduplicated and sent 100 per BatchGetItem, ``concurrency`` requests at a time
-        (an int, or an ``anyio.CapacityLimiter`` shared with other calls). Items come back in
+        (an int, or an ``anyio.CapacityLimiter`` shared with other calls; by default the active
+        Lambda memory tuning's ``batch_concurrency``, else 8). Items come back in
         the order of the requested keys; keys with no item are left out. Unprocessed keys are
         retried with ``backoff`` (attempts, full jitter) until the active deadline; what is left
         then raises :class:`PartialFailure` (``unprocessed``: the keys as passed, ``done``: the
@@ -414,7 +262,7 @@ class Manager(Generic[M]):
         put: Iterable[M] = (),
         delete: Iterable[KeyArg] = (),
         on_unprocessed: Literal["raise", "return"] = "raise",
-        concurrency: Concurrency = 8,
+        concurrency: Concurrency | None = None,
         backoff: Backoff | None = None,
     ) -> BatchWriteResult[M]:
         """Put and delete any number of items, 25 per BatchWriteItem, ``concurrency`` requests at a time.
@@ -468,8 +316,6 @@ class Manager(Generic[M]):
 
     @cursor_secret.setter
     def cursor_secret(self, secret: CursorSecret | None) -> None:
-        from .cursor import signing_keys
-
         self._cursor_keys = signing_keys(secret)
 
 

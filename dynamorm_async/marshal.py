@@ -32,6 +32,7 @@ from typing import Any, NoReturn, Union
 from pydantic import BaseModel
 
 from .errors import InvalidValue
+from .sizes import MAX_ITEM_BYTES, item_size
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
@@ -40,8 +41,6 @@ Item = dict[str, AttributeValue]
 DYNAMODB_CONTEXT = Context(
     Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow]
 )
-#: DynamoDB's item size limit in bytes (400 KB).
-MAX_ITEM_BYTES = 400 * 1024
 
 _INT_FAST_LIMIT = 10**38  # ints strictly inside +-10**38 always fit 38 digits exactly
 _NEG_INT_FAST_LIMIT = -_INT_FAST_LIMIT
@@ -194,10 +193,16 @@ def _ser_uuid(v: uuid.UUID) -> AttributeValue:
     return {"S": str(v)}
 
 
-def _ser_model(v: BaseModel) -> AttributeValue:
-    from .schema import compiled_codec  # nested models use their compiled field codecs
+_model_codec: list[Callable[[type[BaseModel]], Codec]] = []
 
-    return compiled_codec(type(v)).encode(v)
+
+def use_model_codecs(resolver: Callable[[type[BaseModel]], Codec]) -> None:
+    """Encode nested model values with ``resolver(model class)``: the codec compiled by the schema."""
+    _model_codec[:] = [resolver]
+
+
+def _ser_model(v: BaseModel) -> AttributeValue:
+    return _model_codec[0](type(v)).encode(v)  # installed by the schema module (always imported)
 
 
 # Exact type -> serializer; the hot path is one dict lookup and one call.
@@ -357,44 +362,6 @@ def deserialize_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     return {k: _de_dec(v) for k, v in item.items()}
 
 
-# --------------------------------------------------------------------------- size
-
-
-def _value_size(av: Mapping[str, Any]) -> int:
-    ((tag, raw),) = av.items()
-    if tag == "S":
-        return len(raw.encode("utf-8"))
-    if tag == "N":
-        return _number_size(raw)
-    if tag == "B":
-        return len(raw)
-    if tag in ("BOOL", "NULL"):
-        return 1
-    if tag == "SS":
-        return sum(len(x.encode("utf-8")) for x in raw)
-    if tag == "NS":
-        return sum(_number_size(x) for x in raw)
-    if tag == "BS":
-        return sum(len(x) for x in raw)
-    if tag == "L":  # 3 bytes overhead, plus 1 byte per element
-        return 3 + sum(1 + _value_size(x) for x in raw)
-    if tag == "M":
-        return 3 + sum(1 + len(k.encode("utf-8")) + _value_size(v) for k, v in raw.items())
-    return 0
-
-
-def _number_size(raw: str) -> int:
-    """1 byte per two significant digits, plus 1 (plus 1 more for a negative number, conservatively)."""
-    mantissa = raw.lstrip("+-").partition("E")[0].partition("e")[0].replace(".", "")
-    digits = len(mantissa.strip("0")) or 1  # leading and trailing zeros are not stored
-    return 1 + (digits + 1) // 2 + (1 if raw.startswith("-") else 0)
-
-
-def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
-    """DynamoDB's documented size of an item in bytes: names plus values."""
-    return sum(len(k.encode("utf-8")) + _value_size(v) for k, v in item.items())
-
-
 # --------------------------------------------------------------------------- per-field codecs
 
 
@@ -450,7 +417,7 @@ def _ser_enum(v: Any) -> AttributeValue:
     return serialize(v.value if isinstance(v, enum.Enum) else v)
 
 
-def _strip(annotation: Any) -> tuple[Any, bool]:
+def strip_annotation(annotation: Any) -> tuple[Any, bool]:
     """Remove ``Annotated`` and ``Optional``; say whether ``None`` was allowed."""
     optional = False
     while True:
@@ -470,7 +437,7 @@ def _strip(annotation: Any) -> tuple[Any, bool]:
 
 def codec_for(annotation: Any) -> Codec:
     """Pick the codec for a field annotation; anything unusual falls back to the generic one."""
-    tp, _ = _strip(annotation)
+    tp, _ = strip_annotation(annotation)
     if tp is str:
         return Codec(_ser_str, _dec_s, "S")
     if tp is bool:
@@ -507,4 +474,6 @@ __all__ = [
     "item_size",
     "serialize",
     "serialize_item",
+    "strip_annotation",
+    "use_model_codecs",
 ]

@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any, Literal
 import pydantic
 
 from .errors import InvalidKey, ItemTooLarge, ModelError, ModelValidationError
-from .marshal import MAX_ITEM_BYTES, AttributeValue, Codec, Item, codec_for, item_size
+from .marshal import (
+    MAX_ITEM_BYTES,
+    AttributeValue,
+    Codec,
+    Item,
+    codec_for,
+    item_size,
+    strip_annotation,
+    use_model_codecs,
+)
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -128,14 +137,13 @@ class Schema:
     indexes: dict[str, IndexSpec]
     by_name: dict[str, FieldSpec] = field(default_factory=dict)
     by_attr: dict[str, FieldSpec] = field(default_factory=dict)
+    #: The primary key's fields (hash, then range) and their attribute names; derived once.
+    key_fields: tuple[FieldSpec, ...] = field(init=False)
+    key_attrs: frozenset[str] = field(init=False)
 
-    @property
-    def key_fields(self) -> tuple[FieldSpec, ...]:
-        return tuple(f for f in (self.hash_key, self.range_key) if f is not None)
-
-    @property
-    def key_attrs(self) -> frozenset[str]:
-        return frozenset(f.attr for f in self.key_fields)
+    def __post_init__(self) -> None:
+        self.key_fields = tuple(f for f in (self.hash_key, self.range_key) if f is not None)
+        self.key_attrs = frozenset(f.attr for f in self.key_fields)
 
     def require_table(self) -> str:
         if not self.table or self.hash_key is None:
@@ -185,6 +193,14 @@ class Schema:
             raise ModelValidationError(
                 f"item from table {self.table!r} does not validate as {self.model.__name__}: {exc}"
             ) from exc
+
+    def decode_partial(self, item: Mapping[str, AttributeValue]) -> Any:
+        """A model from a projected item, built without validation: fields not read keep defaults."""
+        by_attr = self.by_attr
+        data = {
+            f.name: f.codec.decode(av) for attr, av in item.items() if (f := by_attr.get(attr)) is not None
+        }
+        return self.model.model_construct(**data)
 
     def key(self, hash_value: Any, range_value: Any = None) -> Item:
         """The primary key item for these key values, validated."""
@@ -238,12 +254,6 @@ def _marker(metadata: Sequence[Any]) -> Attribute | None:
     if len(found) > 1:
         raise ModelError(f"a field can carry one of {[r.__name__ for r in _ROLES]} / Attribute, not several")
     return found[0] if found else None
-
-
-def _base_type(annotation: Any) -> tuple[Any, bool]:
-    from .marshal import _strip
-
-    return _strip(annotation)
 
 
 def compile_model(model: type[BaseModel], table: str | None, indexes: Sequence[GSI | LSI] = ()) -> Schema:
@@ -311,7 +321,7 @@ def compile_model(model: type[BaseModel], table: str | None, indexes: Sequence[G
 
 def _check_role(model: str, spec: FieldSpec, info: Any) -> None:
     role = spec.role
-    tp, optional = _base_type(info.annotation)
+    tp, optional = strip_annotation(info.annotation)
     where = f"{model}.{spec.name}"
     if role in (HashKey, RangeKey):
         if spec.codec.kind is None:
@@ -395,7 +405,7 @@ _NESTED_CODECS: dict[type, Codec] = {}
 
 def field_codec(annotation: Any) -> Codec:
     """The codec for a field: nested models (also inside lists and maps) keep their attribute names."""
-    tp, _ = _base_type(annotation)
+    tp, _ = strip_annotation(annotation)
     if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
         return compiled_codec(tp)
     origin, args = typing.get_origin(tp), typing.get_args(tp)
@@ -415,7 +425,7 @@ def field_codec(annotation: Any) -> Codec:
 
 
 def _holds_model(annotation: Any) -> bool:
-    tp, _ = _base_type(annotation)
+    tp, _ = strip_annotation(annotation)
     if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
         return True
     return any(_holds_model(a) for a in typing.get_args(tp) if a is not Ellipsis)
@@ -462,3 +472,8 @@ def schema_of(model: type[BaseModel]) -> Schema:
 
 def register(schema: Schema) -> None:
     _SCHEMAS[schema.model] = schema
+
+
+# Values of nested models inside untyped fields (``Any``, ``list[Any]``) are encoded by the
+# codec compiled for their class; marshal sits below this module, so it is told how here.
+use_model_codecs(compiled_codec)

@@ -8,7 +8,8 @@
         tx.delete(Cart, ("c1", "cart"))
         tx.condition_check(Customer, "c1", Customer.attr.blocked == False)
 
-Each request is staged when it is added, exactly as the managers stage theirs: items are encoded
+Each request is built when it is added, by the same builders the managers use
+(:mod:`dynamorm_async.requests`): items are encoded
 and size-checked, declared versions are checked and incremented, ``created_at``/``updated_at``
 are set. So errors in the input surface at the ``tx.put(...)`` line, and the request sent is
 fixed from then on: every :meth:`TransactWrite.commit` of one transaction sends the same
@@ -24,32 +25,35 @@ item as it is now, decoded with that request's model.
 
 from __future__ import annotations
 
+import typing
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
 from .errors import DuplicateKey, InvalidInput, TransactionCanceled
-from .expressions import Action, Condition, Encoder, Path, SetAction, Update, Value
+from .expressions import Action, Condition, Update
+from .model import Model
+from .requests import (
+    MAX_TRANSACT_ITEMS,
+    ItemRequest,
+    condition_check,
+    decode_current,
+    delete_item,
+    get_item,
+    key_id,
+    put_item,
+    transact_get_request,
+    transact_write_request,
+    update_item,
+)
+from .schema import Schema, schema_of
 
 if TYPE_CHECKING:
-    from .db import DB
-    from .manager import Manager
-    from .model import Model
+    from .transport import Transport
 
-#: DynamoDB's limit on the requests in one transaction.
-MAX_TRANSACT_ITEMS = 100
-
-
-@dataclass(slots=True)
-class _Staged:
-    """One request of a transaction and what to do with its model instance once committed."""
-
-    manager: Manager[Any]
-    request: dict[str, Any]
-    obj: Any = None
-    changes: dict[str, Any] | None = None
+#: The table a model's requests go to (e.g. its manager's), when not the model's own.
+TableOf = Callable[[type[Model]], str]
 
 
 class TransactWrite:
@@ -59,13 +63,19 @@ class TransactWrite:
     nothing is sent otherwise) or call :meth:`commit` yourself. Each adding method returns the
     index of its request, which is also its index in ``TransactionCanceled.reasons``. No item may
     appear twice in one transaction (DynamoDB refuses it), which is checked as requests are added.
+    Made by :meth:`DB.transact_write <dynamorm_async.db.DB.transact_write>`; it needs only the
+    transport to send through, since each model brings its compiled schema (``table_of`` names
+    each model's table when it is not the model's own, as for a manager whose table was renamed).
     """
 
-    def __init__(self, db: DB, *, token: str | None = None) -> None:
-        self._db = db
+    def __init__(
+        self, transport: Transport, *, token: str | None = None, table_of: TableOf | None = None
+    ) -> None:
+        self._transport = transport
+        self._table_of = table_of
         #: The idempotency token sent with every commit of this transaction.
         self.token = token or str(uuid.uuid4())
-        self._staged: list[_Staged] = []
+        self._staged: list[tuple[Schema, ItemRequest]] = []
         self._keys: dict[tuple[str, Any], int] = {}
         self._sent = False
         self.committed = False
@@ -79,16 +89,9 @@ class TransactWrite:
 
         A declared version is checked and incremented, timestamps are set, as in ``Manager.put``.
         """
-        manager = self._manager(type(obj))
-        item, changes, version_cond = manager._stage_put(obj)
-        schema = manager.schema
-        insert_only = None
-        if not overwrite and schema.hash_key is not None:
-            insert_only = Path((schema.hash_key.attr,)).not_exists()
-        body: dict[str, Any] = {"TableName": manager.table, "Item": item}
-        self._conditions(manager, body, insert_only, version_cond, condition)
-        key = {f.attr: item[f.attr] for f in schema.key_fields}
-        return self._add(manager, key, {"Put": body}, obj, changes)
+        schema = _schema(type(obj))
+        table = self._table(schema)
+        return self._add(schema, put_item(schema, obj, condition=condition, overwrite=overwrite, table=table))
 
     @overload
     def update(
@@ -106,18 +109,10 @@ class TransactWrite:
         With a model instance its version is checked and incremented (and set on the instance
         once committed); ``updated_at`` is set, as in ``Manager.update``.
         """
-        manager, key_arg, rest = self._target(target, args, "update")
-        update, version_cond = manager._stage_update(key_arg, rest)
-        enc = Encoder()
-        key = manager._key(key_arg)
-        body: dict[str, Any] = {
-            "TableName": manager.table,
-            "Key": key,
-            "UpdateExpression": enc.update(update),
-        }
-        self._conditions(manager, body, version_cond, condition, enc=enc)
-        changes = _update_changes(manager, update) if isinstance(key_arg, manager.model) else None
-        return self._add(manager, key, {"Update": body}, key_arg if changes else None, changes)
+        schema, key, rest = _target(target, args, "update")
+        return self._add(
+            schema, update_item(schema, key, rest, condition=condition, table=self._table(schema))
+        )
 
     @overload
     def delete(self, target: Model, /, *, condition: Condition | None = None) -> int: ...
@@ -127,16 +122,10 @@ class TransactWrite:
 
     def delete(self, target: Any, /, *args: Any, condition: Condition | None = None) -> int:
         """Delete one item: ``tx.delete(obj)`` (its version is checked) or ``tx.delete(Model, key)``."""
-        manager, key_arg, rest = self._target(target, args, "delete")
+        schema, key, rest = _target(target, args, "delete")
         if rest:
             raise InvalidInput("delete() takes a model instance, or a model class and a key")
-        version_cond = None
-        if isinstance(key_arg, manager.model):
-            version_cond, _ = manager._version_condition(key_arg)
-        key = manager._key(key_arg)
-        body: dict[str, Any] = {"TableName": manager.table, "Key": key}
-        self._conditions(manager, body, version_cond, condition)
-        return self._add(manager, key, {"Delete": body})
+        return self._add(schema, delete_item(schema, key, condition=condition, table=self._table(schema)))
 
     @overload
     def condition_check(self, target: Model, condition: Condition, /) -> int: ...
@@ -149,13 +138,10 @@ class TransactWrite:
 
         With a model instance (``tx.condition_check(obj, cond)``) only its key is used.
         """
-        manager, key_arg, rest = self._target(target, args, "condition_check")
+        schema, key, rest = _target(target, args, "condition_check")
         if len(rest) != 1 or not isinstance(rest[0], Condition):
             raise InvalidInput("condition_check() needs exactly one condition")
-        key = manager._key(key_arg)
-        body: dict[str, Any] = {"TableName": manager.table, "Key": key}
-        self._conditions(manager, body, rest[0])
-        return self._add(manager, key, {"ConditionCheck": body})
+        return self._add(schema, condition_check(schema, key, rest[0], table=self._table(schema)))
 
     # ------------------------------------------------------------------ commit
     async def commit(self) -> None:
@@ -166,16 +152,14 @@ class TransactWrite:
         if not self._staged:
             raise InvalidInput("a transaction needs at least one request")
         self._sent = True
-        params = {"TransactItems": [s.request for s in self._staged], "ClientRequestToken": self.token}
+        params = transact_write_request([r for _, r in self._staged], self.token)
         try:
-            await self._db.transport.call("TransactWriteItems", params)
+            await self._transport.call("TransactWriteItems", params)
         except TransactionCanceled as exc:
-            _decode_reasons(exc, [s.manager for s in self._staged])
+            _decode_reasons(exc, [schema for schema, _ in self._staged])
             raise
-        for s in self._staged:
-            if s.obj is not None and s.changes:
-                for name, value in s.changes.items():
-                    setattr(s.obj, name, value)
+        for _, request in self._staged:
+            request.apply()
         self.committed = True
 
     async def __aenter__(self) -> TransactWrite:
@@ -188,101 +172,64 @@ class TransactWrite:
             await self.commit()
 
     # ------------------------------------------------------------------ internals
-    def _manager(self, model: type[Any]) -> Manager[Any]:
-        from .model import Model
+    def _table(self, schema: Schema) -> str | None:
+        return None if self._table_of is None else self._table_of(typing.cast("type[Model]", schema.model))
 
-        if not isinstance(model, type) or not issubclass(model, Model):
-            raise InvalidInput(f"expected a table model class or instance, got {model!r:.80}")
-        return self._db.manager(model)
-
-    def _target(
-        self, target: Any, args: tuple[Any, ...], what: str
-    ) -> tuple[Manager[Any], Any, tuple[Any, ...]]:
-        if isinstance(target, type):
-            if not args:
-                raise InvalidInput(f"{what}({target.__name__}, key, ...) needs a key after the model class")
-            return self._manager(target), args[0], args[1:]
-        return self._manager(type(target)), target, args
-
-    def _conditions(
-        self,
-        manager: Manager[Any],
-        body: dict[str, Any],
-        *conditions: Condition | None,
-        enc: Encoder | None = None,
-    ) -> None:
-        enc = enc or Encoder()
-        body.update(manager._condition(enc, *conditions))
-        if "ConditionExpression" in body:
-            body["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        body.update(enc.params())
-
-    def _add(
-        self,
-        manager: Manager[Any],
-        key: dict[str, Any],
-        request: dict[str, Any],
-        obj: Any = None,
-        changes: dict[str, Any] | None = None,
-    ) -> int:
-        from .batch import key_id
-
+    def _add(self, schema: Schema, request: ItemRequest) -> int:
         if self._sent:
             raise InvalidInput("this transaction was already sent; its request can no longer change")
         if len(self._staged) >= MAX_TRANSACT_ITEMS:
             raise InvalidInput(f"a transaction holds at most {MAX_TRANSACT_ITEMS} requests")
-        ident = (manager.table, key_id(key))
+        ident = (request.table, key_id(request.key))
         if ident in self._keys:
             raise DuplicateKey(
-                f"the transaction already has request {self._keys[ident]} on {manager.table!r} {key!r}; "
-                "DynamoDB allows one request per item in a transaction",
-                key=key,
+                f"the transaction already has request {self._keys[ident]} on {request.table!r} "
+                f"{request.key!r}; DynamoDB allows one request per item in a transaction",
+                key=request.key,
             )
         self._keys[ident] = len(self._staged)
-        self._staged.append(_Staged(manager, request, obj, changes))
+        self._staged.append((schema, request))
         return len(self._staged) - 1
 
 
-def _update_changes(manager: Manager[Any], update: Update) -> dict[str, Any]:
-    """What an update sets on the version and ``updated_at`` fields, to mirror on the instance."""
-    schema = manager.schema
-    watched = {f.attr: f.name for f in (schema.version, schema.updated_at) if f is not None}
-    changes: dict[str, Any] = {}
-    for a in update.actions:
-        if isinstance(a, SetAction) and isinstance(a.value, Value) and len(a.path.elements) == 1:
-            name = watched.get(str(a.path.elements[0]))
-            if name is not None:
-                changes[name] = a.value.value
-    return changes
+def _schema(model: Any) -> Schema:
+    """The compiled schema of a table model class; a typed error for anything else."""
+    if not isinstance(model, type) or not issubclass(model, Model):
+        raise InvalidInput(f"expected a table model class or instance, got {model!r:.80}")
+    schema = schema_of(model)
+    schema.require_table()
+    return schema
 
 
-def _decode_reasons(exc: TransactionCanceled, managers: Sequence[Manager[Any]]) -> None:
+def _target(target: Any, args: tuple[Any, ...], what: str) -> tuple[Schema, Any, tuple[Any, ...]]:
+    """Split ``tx.op(obj, ...)`` or ``tx.op(Model, key, ...)`` into schema, key and the rest."""
+    if isinstance(target, type):
+        if not args:
+            raise InvalidInput(f"{what}({target.__name__}, key, ...) needs a key after the model class")
+        return _schema(target), args[0], args[1:]
+    return _schema(type(target)), target, args
+
+
+def _decode_reasons(exc: TransactionCanceled, schemas: Sequence[Schema]) -> None:
     """Decode each reason's raw item with the model of the request it belongs to."""
     for reason in getattr(exc, "reasons", []):
-        raw = reason.item
-        if isinstance(raw, dict) and raw and reason.index < len(managers):
-            try:
-                reason.item = managers[reason.index].decode(raw)
-            except InvalidInput:
-                reason.item = None
-        else:
-            reason.item = None
+        ok = isinstance(reason.item, dict) and reason.index < len(schemas)
+        reason.item = decode_current(schemas[reason.index], reason.item) if ok else None
 
 
 # --------------------------------------------------------------------------- transact get
 
 
-async def transact_get(db: DB, gets: Sequence[Model | tuple[type[Model], Any]]) -> list[Any]:
+async def transact_get(
+    transport: Transport, gets: Sequence[Model | tuple[type[Model], Any]], *, table_of: TableOf | None = None
+) -> list[Any]:
     """Read up to 100 items as one consistent snapshot; see :meth:`dynamorm_async.db.DB.transact_get`."""
-    from .batch import key_id
-    from .model import Model
-
     if not gets:
         return []
     if len(gets) > MAX_TRANSACT_ITEMS:
         raise InvalidInput(f"transact_get reads at most {MAX_TRANSACT_ITEMS} items")
-    managers: list[Manager[Any]] = []
-    requests: list[dict[str, Any]] = []
+    schemas: list[Schema] = []
+    requests: list[ItemRequest] = []
     seen: set[tuple[str, Any]] = set()
     for g in gets:
         if isinstance(g, tuple):
@@ -291,23 +238,23 @@ async def transact_get(db: DB, gets: Sequence[Model | tuple[type[Model], Any]]) 
             model, key_arg = g
         else:
             model, key_arg = type(g), g
-        manager = db.manager(model)
-        key = manager._key(key_arg)
-        ident = (manager.table, key_id(key))
+        schema = _schema(model)
+        request = get_item(schema, key_arg, table=None if table_of is None else table_of(model))
+        ident = (request.table, key_id(request.key))
         if ident in seen:
-            raise DuplicateKey(f"transact_get names {manager.table!r} {key!r} twice", key=key)
+            raise DuplicateKey(f"transact_get names {request.table!r} {request.key!r} twice", key=request.key)
         seen.add(ident)
-        managers.append(manager)
-        requests.append({"Get": {"TableName": manager.table, "Key": key}})
+        schemas.append(schema)
+        requests.append(request)
     try:
-        response = await db.transport.call("TransactGetItems", {"TransactItems": requests})
+        response = await transport.call("TransactGetItems", transact_get_request(requests))
     except TransactionCanceled as exc:
-        _decode_reasons(exc, managers)
+        _decode_reasons(exc, schemas)
         raise
     out: list[Any] = []
-    for manager, r in zip(managers, response.get("Responses", []), strict=True):
+    for schema, r in zip(schemas, response.get("Responses", []), strict=True):
         item = r.get("Item")
-        out.append(manager.decode(item) if item else None)
+        out.append(schema.decode(item) if item else None)
     return out
 
 

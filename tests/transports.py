@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dynamorm_async import DB
-from dynamorm_async.accounts.multi import PartnerTransport
+from dynamorm_async.accounts.transports import PartnerTransport
 from dynamorm_async.transport import RetryingTransport
 
 

@@ -30,20 +30,18 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from ..db import DB
-from ..errors import AssumeRoleError, CredentialsError, DynamORMError, InvalidInput, UnknownPartner
+from ..errors import DynamORMError, InvalidInput, UnknownPartner
 from ..manager import Manager
 from ..model import Model
-from ..transport import CallHook, RetryingTransport, Transport, TransportConfig, build_transport, new_session
+from ..transport import CallHook, Transport, TransportConfig, build_transport, new_session
 from .config import AccountConfig
 from .context import ACTIVE, Active, PartnerScopeError, enter_scope
 from .credentials import PartnerCredentials
+from .transports import PartnerTransport, RoutingTransport
 
 M = TypeVar("M", bound=Model)
 
 logger = logging.getLogger("dynamorm_async.accounts")
-
-#: Codes with which AWS refuses a request signed with keys it considers expired.
-EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException"})
 
 DEFAULT_MAX_CLIENTS = 32
 
@@ -101,114 +99,6 @@ class PartnerSlot:
 
     def __repr__(self) -> str:
         return f"PartnerSlot({self.id!r}, {self.account!r}, cached={self.cached}, inflight={self.inflight})"
-
-
-class PartnerTransport:
-    """The transport of one partner: its own session, credentials and client, labelled with the partner id.
-
-    It wraps (composes) the library's transport for the partner's account, and around each call
-    keeps the owner's client cache up to date, makes the partner active (so log records name
-    it), and when AWS refuses the keys as expired forces one credential refresh and sends the
-    request once more.
-    """
-
-    def __init__(
-        self,
-        owner: MultiAccountDB,
-        slot: PartnerSlot,
-        config: TransportConfig,
-        *,
-        session: Any,
-        hooks: tuple[CallHook, ...],
-    ) -> None:
-        self.inner: RetryingTransport = build_transport(
-            config, session=session, credentials=slot.credentials.credentials, label=slot.id, hooks=hooks
-        )
-        self._owner = owner
-        self._slot = slot
-
-    @property
-    def label(self) -> str | None:
-        """The partner id."""
-        return self.inner.label
-
-    @property
-    def has_client(self) -> bool:
-        """Whether the partner's client exists now."""
-        return self.inner.has_client
-
-    async def connect(self) -> None:
-        """Make the partner's client now."""
-        await self.inner.connect()
-
-    async def close(self) -> None:
-        """Close the partner's client and its connections."""
-        await self.inner.close()
-
-    async def call(
-        self, operation: str, params: Mapping[str, Any], *, table: str | None = None
-    ) -> dict[str, Any]:
-        """Send one operation for this partner; sent once more after an ExpiredToken refusal."""
-        slot = self._slot
-        owner = self._owner
-        token = ACTIVE.set(slot.active)
-        slot.inflight += 1
-        try:
-            for victim in owner._admit(slot):
-                await owner._close_if_idle(victim)
-            credentials = slot.credentials
-            seen = credentials.generation
-            try:
-                return await self.inner.call(operation, params, table=table)
-            except CredentialsError as exc:
-                if exc.code not in EXPIRED_CODES or isinstance(exc, AssumeRoleError):
-                    raise
-                logger.info(
-                    "partner %r: %s refused the credentials as expired (%s); refreshing and retrying once",
-                    slot.id,
-                    operation,
-                    exc.code,
-                    extra={"partner": slot.id},
-                )
-            await credentials.refresh_after_expired(seen)
-            return await self.inner.call(operation, params, table=table)
-        finally:
-            slot.inflight -= 1
-            if not slot.inflight and not slot.cached:
-                await owner._close_if_idle(slot)
-            ACTIVE.reset(token)
-
-
-class _RoutingTransport:
-    """A :class:`~dynamorm_async.transport.Transport` that sends each call through the transport of
-    the partner active in the calling task."""
-
-    def __init__(self, owner: MultiAccountDB) -> None:
-        self._owner = owner
-
-    def _target(self) -> PartnerTransport:
-        active = ACTIVE.get()
-        if active is None or active.owner is not self._owner:
-            raise UnknownPartner(
-                "no partner is active: run the operation inside `async with mdb.partner(partner_id):`"
-            )
-        return active.partner.transport
-
-    @property
-    def has_client(self) -> bool:
-        active = ACTIVE.get()
-        return active is not None and active.owner is self._owner and active.partner.transport.has_client
-
-    async def connect(self) -> None:
-        await self._target().connect()
-
-    async def call(
-        self, operation: str, params: Mapping[str, Any], *, table: str | None = None
-    ) -> dict[str, Any]:
-        return await self._target().call(operation, params, table=table)
-
-    async def close(self) -> None:
-        """Nothing to close: the partners' clients belong to the MultiAccountDB."""
 
 
 class PartnerScope:
@@ -308,7 +198,7 @@ class MultiAccountDB:
         self._cache: OrderedDict[str, PartnerSlot] = OrderedDict()
         self._sts: dict[str, Transport] = {}
         self._loader_session: Any = None
-        self._router = _RoutingTransport(self)
+        self._router = RoutingTransport(self)
         self._routing_db = self._make_db(self._router)
         for partner_id, account in (partners or {}).items():
             self.add_partner(partner_id, account)
@@ -508,11 +398,4 @@ class MultiAccountDB:
         logger.debug("partner %r: client closed (evicted or removed)", slot.id, extra={"partner": slot.id})
 
 
-__all__ = [
-    "EXPIRED_CODES",
-    "MultiAccountDB",
-    "PartnerScope",
-    "PartnerScopeError",
-    "PartnerSlot",
-    "PartnerTransport",
-]
+__all__ = ["DEFAULT_MAX_CLIENTS", "MultiAccountDB", "PartnerScope", "PartnerSlot"]

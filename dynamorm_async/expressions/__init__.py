@@ -2,14 +2,11 @@
 
 from .encoder import DebugEncoder, Encoder
 from .nodes import (
-    Action,
-    AddAction,
     And,
     Arith,
     Between,
     Compare,
     Condition,
-    DeleteAction,
     Function,
     IfNotExists,
     In,
@@ -18,12 +15,10 @@ from .nodes import (
     Operand,
     Or,
     Path,
-    RemoveAction,
-    SetAction,
     Size,
-    Update,
     Value,
 )
+from .updates import Action, AddAction, DeleteAction, RemoveAction, SetAction, Update
 
 __all__ = [
     "Action",

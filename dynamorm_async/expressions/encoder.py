@@ -8,10 +8,13 @@ expression syntax. Identical names and identical values reuse one placeholder.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..marshal import AttributeValue
-from .nodes import Condition, Path, Update, Value
+
+if TYPE_CHECKING:
+    from .nodes import Condition, Path, Value
+    from .updates import Update
 
 
 def _freeze(av: Any) -> Any:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..errors import InvalidInput
 from ..marshal import GENERIC, Codec
-
-if TYPE_CHECKING:
-    from .encoder import Encoder
+from .encoder import DebugEncoder, Encoder
+from .updates import AddAction, DeleteAction, RemoveAction, SetAction
 
 T = TypeVar("T")
 
@@ -303,8 +302,6 @@ class Condition:
 
     def debug(self) -> str:
         """The expression with real names and values in place of placeholders, for logs and tests."""
-        from .encoder import DebugEncoder
-
         return self.render(DebugEncoder())
 
 
@@ -417,92 +414,3 @@ class Not(Condition):
 
     def paths(self) -> Iterable[Path[Any]]:
         return self.operand.paths()
-
-
-# --------------------------------------------------------------------------- update actions
-
-
-class Action:
-    """One update action; several combine with ``&`` into an :class:`Update`."""
-
-    __slots__ = ()
-    clause: str = ""
-    path: Path[Any]
-
-    def __and__(self, other: Action | Update) -> Update:
-        return Update((self,)) & other
-
-    def render(self, enc: Encoder) -> str:
-        raise NotImplementedError
-
-
-@dataclass(frozen=True, slots=True)
-class SetAction(Action):
-    """``SET path = value``."""
-
-    path: Path[Any]
-    value: Operand
-    clause = "SET"
-
-    def render(self, enc: Encoder) -> str:
-        return f"{enc.path(self.path)} = {self.value.render(enc)}"
-
-
-@dataclass(frozen=True, slots=True)
-class RemoveAction(Action):
-    """``REMOVE path``."""
-
-    path: Path[Any]
-    clause = "REMOVE"
-
-    def render(self, enc: Encoder) -> str:
-        return enc.path(self.path)
-
-
-@dataclass(frozen=True, slots=True)
-class AddAction(Action):
-    """``ADD path value``."""
-
-    path: Path[Any]
-    value: Value
-    clause = "ADD"
-
-    def render(self, enc: Encoder) -> str:
-        return f"{enc.path(self.path)} {self.value.render(enc)}"
-
-
-@dataclass(frozen=True, slots=True)
-class DeleteAction(Action):
-    """``DELETE path values``."""
-
-    path: Path[Any]
-    value: Value
-    clause = "DELETE"
-
-    def render(self, enc: Encoder) -> str:
-        return f"{enc.path(self.path)} {self.value.render(enc)}"
-
-
-@dataclass(frozen=True, slots=True)
-class Update:
-    """An ordered collection of update actions, rendered as one UpdateExpression."""
-
-    actions: tuple[Action, ...]
-
-    def __and__(self, other: Action | Update) -> Update:
-        more = other.actions if isinstance(other, Update) else (other,)
-        return Update((*self.actions, *more))
-
-    def render(self, enc: Encoder) -> str:
-        if not self.actions:
-            raise InvalidInput("an update needs at least one action")
-        clauses: dict[str, list[str]] = {}
-        for action in self.actions:
-            clauses.setdefault(action.clause, []).append(action.render(enc))
-        return " ".join(f"{clause} {', '.join(parts)}" for clause, parts in clauses.items())
-
-    def debug(self) -> str:
-        """The update expression with real names and values, for logs and tests."""
-        from .encoder import DebugEncoder
-
-        return self.render(DebugEncoder())

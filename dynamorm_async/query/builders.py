@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
+from ..concurrency import scan_concurrency
 from ..cursor import decode_cursor, encode_cursor, fingerprint
 from ..errors import InvalidCursor, InvalidInput
 from ..expressions import Between, Compare, Condition, Encoder, Function, Path, Value
 from ..model import Model
-from ..schema import FieldSpec, IndexSpec
+from ..requests import GSI_CONSISTENT, ReadPlan, check_paths, projection_paths, read_params
+from .keys import KeyPart, Target, canonical, key_value, misfit, parse_key_condition, same_key_value
+from .pages import pages
+from .parallel import ParallelScan
 
 if TYPE_CHECKING:
     from ..manager import Manager
-    from ..marshal import AttributeValue, Item
-from .keys import _canonical, _key_value, _KeyPart, _misfit, _parse_key_condition, _same_key_value, _Target
-
-if TYPE_CHECKING:
-    from .parallel import ParallelScan
+    from ..marshal import Item
+    from ..schema import IndexSpec
 
 M = TypeVar("M", bound=Model)
 
@@ -47,60 +49,10 @@ class Page(Generic[M]):
         return self.cursor is not None
 
 
-# --------------------------------------------------------------------------- request plans
-
-
-class _Plan:
-    """A compiled request: parameters without paging fields, and what paging and cursors need."""
-
-    __slots__ = (
-        "fingerprint",
-        "has_filter",
-        "key_types",
-        "operation",
-        "params",
-        "partial",
-        "partition",
-        "table",
-    )
-
-    def __init__(
-        self,
-        operation: str,
-        table: str,
-        params: dict[str, Any],
-        key_types: dict[str, str],
-        fingerprint: str,
-        partial: bool,
-        has_filter: bool,
-        partition: tuple[str, AttributeValue] | None = None,
-    ) -> None:
-        self.operation = operation
-        self.table = table
-        self.params = params
-        self.key_types = key_types  # attributes of LastEvaluatedKey -> S/N/B
-        self.fingerprint = fingerprint
-        self.partial = partial  # decode without validation (projection, or an index not projecting ALL)
-        self.has_filter = has_filter
-        self.partition = partition  # a query's partition key attribute and value
-
-
-def _key_types(schema_keys: Sequence[FieldSpec], index: IndexSpec | None) -> dict[str, str]:
-    fields = list(schema_keys)
-    if index is not None:
-        fields.append(index.hash)
-        if index.range is not None:
-            fields.append(index.range)
-    return {f.attr: f.codec.kind or "S" for f in fields}
-
-
 def _check_count(what: str, n: int | None) -> int | None:
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise InvalidInput(f"{what} must be a positive int (or None), not {n!r}")
     return n
-
-
-_GSI_CONSISTENT = "global secondary indexes have no consistent reads: drop .consistent() or query the table"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -123,7 +75,7 @@ class _Read(Generic[M]):
         """
         if not isinstance(condition, Condition):
             raise InvalidInput(f"filter() takes a condition, e.g. Model.attr.total > 3; got {condition!r}")
-        self.manager._check_paths(condition.paths(), "the filter")
+        check_paths(self.manager.schema, condition.paths(), "the filter")
         combined = condition if self.filter_condition is None else self.filter_condition & condition
         return replace(self, filter_condition=combined)
 
@@ -133,13 +85,7 @@ class _Read(Generic[M]):
         Keys are always read too. Items come back built without validation: fields not read keep
         their defaults. ``project()`` with no argument reads whole items again.
         """
-        attr = self.manager.model.attr
-        paths = tuple(attr.path(f) if isinstance(f, str) else f for f in fields)
-        for p in paths:
-            if not isinstance(p, Path):
-                raise InvalidInput(f"project() takes paths or field names, not {p!r}")
-        self.manager._check_paths(paths, "the projection")
-        return replace(self, projection=paths)
+        return replace(self, projection=projection_paths(self.manager.schema, fields))
 
     def index(self, name: str) -> Self:
         """Read the global or local secondary index ``name`` instead of the table."""
@@ -148,14 +94,14 @@ class _Read(Generic[M]):
             known = ", ".join(sorted(self.manager.schema.indexes)) or "none"
             raise InvalidInput(f"{self.manager.model.__name__} has no index {name!r} (indexes: {known})")
         if spec.kind == "GSI" and self.consistent_read:
-            raise InvalidInput(_GSI_CONSISTENT)
+            raise InvalidInput(GSI_CONSISTENT)
         return replace(self, index_name=name)
 
     def consistent(self, enabled: bool = True) -> Self:
         """Strongly consistent reads (twice the read cost; not on global secondary indexes)."""
         index = None if self.index_name is None else self.manager.schema.indexes[self.index_name]
         if enabled and index is not None and index.kind == "GSI":
-            raise InvalidInput(_GSI_CONSISTENT)
+            raise InvalidInput(GSI_CONSISTENT)
         return replace(self, consistent_read=bool(enabled))
 
     def limit(self, n: int | None) -> Self:
@@ -167,10 +113,11 @@ class _Read(Generic[M]):
         return replace(self, request_limit=_check_count("page_size", n))
 
     # ---------------------------------------------------------------- compiling
-    def _plan(self, *, count: bool = False) -> _Plan:
+    def plan(self, *, count: bool = False) -> ReadPlan:
+        """The compiled request (validated): what every page of this read sends."""
         raise NotImplementedError
 
-    def _common(
+    def _read_params(
         self,
         enc: Encoder,
         params: dict[str, Any],
@@ -179,48 +126,30 @@ class _Read(Generic[M]):
         count: bool,
         no_filter: frozenset[str],
     ) -> tuple[dict[str, str], bool]:
-        """Fill index, consistency, filter, projection and placeholders; return key types and ``partial``."""
-        manager = self.manager
-        schema = manager.schema
-        if index is not None:
-            params["IndexName"] = index.name
-        if self.consistent_read:
-            if index is not None and index.kind == "GSI":
-                raise InvalidInput(_GSI_CONSISTENT)
-            params["ConsistentRead"] = True
-        if self.filter_condition is not None:
-            for p in self.filter_condition.paths():
-                if p.elements and p.elements[0] in no_filter:
-                    raise InvalidInput(
-                        f"the filter tests key attribute {p.name!r}, which DynamoDB refuses in a query's "
-                        "filter; put it in the key condition"
-                    )
-            params["FilterExpression"] = enc.condition(self.filter_condition)
-        key_types = _key_types(schema.key_fields, index)
-        partial = index is not None and index.projection != "ALL"
-        if count:
-            params["Select"] = "COUNT"
-        elif self.projection:
-            paths = list(self.projection)
-            for attr_name in key_types:  # keys are always read: models and cursors need them
-                if not any(p.elements == (attr_name,) for p in paths):
-                    paths.append(Path((attr_name,)))
-            params["ProjectionExpression"] = enc.projection(paths)
-            partial = True
-        params.update(enc.params())
-        return key_types, partial
+        """Fill what queries and scans share into ``params``; return key types and ``partial``."""
+        return read_params(
+            enc,
+            params,
+            self.manager.schema.key_fields,
+            index,
+            consistent=self.consistent_read,
+            filter_condition=self.filter_condition,
+            projection=self.projection,
+            count=count,
+            no_filter=no_filter,
+        )
 
-    def _start_key(self, plan: _Plan, cursor: str) -> dict[str, Any]:
+    def _start_key(self, plan: ReadPlan, cursor: str) -> dict[str, Any]:
         start = decode_cursor(
             cursor, fingerprint=plan.fingerprint, key_types=plan.key_types, keys=self.manager.cursor_secret
         )
         if plan.partition is not None:
             attr, value = plan.partition
-            if not _same_key_value(start[attr], value):
+            if not same_key_value(start[attr], value):
                 raise InvalidCursor("cursor belongs to another partition than this query's")
         return start
 
-    def _limit_for(self, plan: _Plan, remaining: int | None) -> int | None:
+    def _limit_for(self, plan: ReadPlan, remaining: int | None) -> int | None:
         """DynamoDB's ``Limit`` for the next request: the page size, or what is left when unfiltered."""
         size = self.request_limit
         if remaining is not None and not plan.has_filter:
@@ -228,31 +157,29 @@ class _Read(Generic[M]):
         return size
 
     # ---------------------------------------------------------------- running
+    def _decoder(self, plan: ReadPlan) -> Callable[[Item], M]:
+        """How this read's items become models: validated, or built as read (projections)."""
+        schema = self.manager.schema
+        decode: Callable[[Item], M] = schema.decode_partial if plan.partial else schema.decode
+        return decode
+
     async def __aiter__(self) -> AsyncIterator[M]:
         """Every item, page after page (one request at a time), at most ``limit`` of them."""
-        plan = self._plan()
-        call = self.manager.transport.call
-        decode = self.manager.decode
-        partial = plan.partial
+        plan = self.plan()
+        decode = self._decoder(plan)
         remaining = self.max_items
-        start: dict[str, Any] | None = None
-        while True:
-            request = dict(plan.params)
-            if start is not None:
-                request["ExclusiveStartKey"] = start
-            size = self._limit_for(plan, remaining)
-            if size is not None:
-                request["Limit"] = size
-            response = await call(plan.operation, request, table=plan.table)
-            for raw in response.get("Items", ()):
-                yield decode(raw, partial=partial)
-                if remaining is not None:
-                    remaining -= 1
-                    if remaining <= 0:
-                        return
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                return
+
+        def limit() -> int | None:
+            return self._limit_for(plan, remaining)
+
+        async with aclosing(pages(self.manager.transport.call, plan, limit=limit)) as responses:
+            async for response in responses:
+                for raw in response.get("Items", ()):
+                    yield decode(raw)
+                    if remaining is not None:
+                        remaining -= 1
+                        if remaining <= 0:
+                            return
 
     async def page(self, cursor: str | None = None) -> Page[M]:
         """One page of items, from the start or from ``cursor``, and the cursor for the next page.
@@ -264,35 +191,31 @@ class _Read(Generic[M]):
         :raises InvalidCursor: ``cursor`` is malformed, altered, unsigned where signing is
             configured, or was made by another query; nothing is sent then.
         """
-        plan = self._plan()
+        plan = self.plan()
         start = None if cursor is None else self._start_key(plan, cursor)
         want = self.max_items if self.max_items is not None else self.request_limit
-        call = self.manager.transport.call
         raws: list[Item] = []
         next_key: dict[str, Any] | None = None
-        while True:
-            request = dict(plan.params)
-            if start is not None:
-                request["ExclusiveStartKey"] = start
-            size = self._limit_for(plan, None if want is None else want - len(raws))
-            if size is not None:
-                request["Limit"] = size
-            response = await call(plan.operation, request, table=plan.table)
-            got: list[Item] = response.get("Items", [])
-            last = response.get("LastEvaluatedKey") or None
-            if want is not None and len(raws) + len(got) >= want:
-                take = want - len(raws)
-                raws.extend(got[:take])
-                # Stopping inside DynamoDB's page: continue after the last item handed out.
-                next_key = {a: got[take - 1][a] for a in plan.key_types} if take < len(got) else last
-                break
-            raws.extend(got)
-            if last is None or want is None:
+
+        def limit() -> int | None:
+            return self._limit_for(plan, None if want is None else want - len(raws))
+
+        async with aclosing(pages(self.manager.transport.call, plan, start=start, limit=limit)) as responses:
+            async for response in responses:
+                got: list[Item] = response.get("Items", [])
+                last = response.get("LastEvaluatedKey") or None
+                if want is not None and len(raws) + len(got) >= want:
+                    take = want - len(raws)
+                    raws.extend(got[:take])
+                    # Stopping inside DynamoDB's page: continue after the last item handed out.
+                    next_key = {a: got[take - 1][a] for a in plan.key_types} if take < len(got) else last
+                    break
+                raws.extend(got)
                 next_key = last
-                break
-            start = last
-        decode = self.manager.decode
-        items = [decode(raw, partial=plan.partial) for raw in raws]
+                if want is None:
+                    break
+        decode = self._decoder(plan)
+        items = [decode(raw) for raw in raws]
         if next_key is None:
             return Page(items, None)
         cursor_out = encode_cursor(next_key, fingerprint=plan.fingerprint, keys=self.manager.cursor_secret)
@@ -300,24 +223,18 @@ class _Read(Generic[M]):
 
     async def count(self) -> int:
         """How many items match (``Select=COUNT`` over every page), capped at ``limit``."""
-        plan = self._plan(count=True)
-        call = self.manager.transport.call
+        plan = self.plan(count=True)
         total = 0
-        start: dict[str, Any] | None = None
-        while True:
-            request = dict(plan.params)
-            if start is not None:
-                request["ExclusiveStartKey"] = start
-            size = self._limit_for(plan, None if self.max_items is None else self.max_items - total)
-            if size is not None:
-                request["Limit"] = size
-            response = await call(plan.operation, request, table=plan.table)
-            total += int(response.get("Count", 0))
-            if self.max_items is not None and total >= self.max_items:
-                return self.max_items
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                return total
+
+        def limit() -> int | None:
+            return self._limit_for(plan, None if self.max_items is None else self.max_items - total)
+
+        async with aclosing(pages(self.manager.transport.call, plan, limit=limit)) as responses:
+            async for response in responses:
+                total += int(response.get("Count", 0))
+                if self.max_items is not None and total >= self.max_items:
+                    return self.max_items
+        return total
 
     async def first(self) -> M | None:
         """The first matching item, or ``None``."""
@@ -342,36 +259,36 @@ class Query(_Read[M]):
 
     key_condition: Condition
     forward: bool = True
-    _parts: tuple[_KeyPart, ...] = field(init=False, repr=False)
+    _parts: tuple[KeyPart, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        parts = _parse_key_condition(self.key_condition)
-        self.manager._check_paths(self.key_condition.paths(), "the key condition")
+        parts = parse_key_condition(self.key_condition)
+        check_paths(self.manager.schema, self.key_condition.paths(), "the key condition")
         object.__setattr__(self, "_parts", parts)
 
     def descending(self, enabled: bool = True) -> Self:
         """Highest sort key first (``ScanIndexForward=False``)."""
         return replace(self, forward=not enabled)
 
-    def _target(self) -> _Target:
+    def _target(self) -> Target:
         schema = self.manager.schema
         model = self.manager.model.__name__
         assert schema.hash_key is not None
-        table = _Target(None, schema.hash_key, schema.range_key)
+        table = Target(None, schema.hash_key, schema.range_key)
         if self.index_name is not None:
             index = schema.indexes[self.index_name]
-            target = _Target(index, index.hash, index.range)
-            reason = _misfit(self._parts, target)
+            target = Target(index, index.hash, index.range)
+            reason = misfit(self._parts, target)
             if reason is not None:
                 raise InvalidInput(f"{model}: the key condition does not fit: {reason}")
             return target
-        reason = _misfit(self._parts, table)
+        reason = misfit(self._parts, table)
         if reason is None:
             return table
         fitting = [
             t
-            for t in (_Target(i, i.hash, i.range) for i in schema.indexes.values())
-            if _misfit(self._parts, t) is None
+            for t in (Target(i, i.hash, i.range) for i in schema.indexes.values())
+            if misfit(self._parts, t) is None
         ]
         if len(fitting) == 1:
             return fitting[0]
@@ -380,18 +297,18 @@ class Query(_Read[M]):
             raise InvalidInput(
                 f"{model}: the key condition fits several indexes ({names}); choose one with .index(name)"
             )
-        others = "; ".join(t.label for t in (_Target(i, i.hash, i.range) for i in schema.indexes.values()))
+        others = "; ".join(t.label for t in (Target(i, i.hash, i.range) for i in schema.indexes.values()))
         raise InvalidInput(
             f"{model}: the key condition fits no key: {reason}" + (f" (indexes: {others})" if others else "")
         )
 
-    def _plan(self, *, count: bool = False) -> _Plan:
+    def plan(self, *, count: bool = False) -> ReadPlan:
         manager = self.manager
         model = manager.model.__name__
         target = self._target()
         by_attr = {p.attr: p for p in self._parts}
         h = by_attr[target.hash.attr]
-        hash_value = _key_value(model, target.hash, h.values[0])
+        hash_value = key_value(model, target.hash, h.values[0])
         hash_path: Path[Any] = Path((target.hash.attr,), target.hash.codec)
         key_condition: Condition = Compare("=", hash_path, Value(h.values[0], target.hash.codec))
         if target.range is not None and (r := by_attr.get(target.range.attr)) is not None:
@@ -399,7 +316,7 @@ class Query(_Read[M]):
             if r.op == "begins_with" and f.codec.kind == "N":
                 raise InvalidInput(f"begins_with needs a string or binary sort key; {model}.{f.name} is not")
             for v in r.values:
-                _key_value(model, f, v)
+                key_value(model, f, v)
             path: Path[Any] = Path((f.attr,), f.codec)
             vals = [Value(v, f.codec) for v in r.values]
             if r.op == "between":
@@ -420,13 +337,13 @@ class Query(_Read[M]):
             self.forward,
             params["KeyConditionExpression"],
             dict(enc.names),
-            {k: _canonical(v) for k, v in enc.values.items()},
+            {k: canonical(v) for k, v in enc.values.items()},
         )
         if not self.forward:
             params["ScanIndexForward"] = False
         no_filter = frozenset(f.attr for f in (target.hash, target.range) if f is not None)
-        key_types, partial = self._common(enc, params, target.index, count=count, no_filter=no_filter)
-        return _Plan(
+        key_types, partial = self._read_params(enc, params, target.index, count=count, no_filter=no_filter)
+        return ReadPlan(
             "Query",
             table,
             params,
@@ -471,12 +388,10 @@ class Scan(_Read[M]):
             raise InvalidInput(f"segments must be an int from 1 to 1000000, not {segments!r}")
         if self.segment_of is not None:
             raise InvalidInput("a scan limited to one .segment() cannot also be run in parallel")
-        limit = _check_count("concurrency", concurrency) or segments
-        from .parallel import ParallelScan
-
+        limit = _check_count("concurrency", concurrency) or scan_concurrency(segments)
         return ParallelScan(self, segments, limit)
 
-    def _plan(self, *, count: bool = False) -> _Plan:
+    def plan(self, *, count: bool = False) -> ReadPlan:
         manager = self.manager
         index = None if self.index_name is None else manager.schema.indexes[self.index_name]
         enc = Encoder()
@@ -484,9 +399,9 @@ class Scan(_Read[M]):
         params: dict[str, Any] = {"TableName": table}
         if self.segment_of is not None:
             params["Segment"], params["TotalSegments"] = self.segment_of
-        key_types, partial = self._common(enc, params, index, count=count, no_filter=frozenset())
+        key_types, partial = self._read_params(enc, params, index, count=count, no_filter=frozenset())
         fp = fingerprint("Scan", table, self.index_name, self.segment_of)
-        return _Plan("Scan", table, params, key_types, fp, partial, self.filter_condition is not None)
+        return ReadPlan("Scan", table, params, key_types, fp, partial, self.filter_condition is not None)
 
     def __repr__(self) -> str:
         extra = "" if self.filter_condition is None else f", filter={self.filter_condition.debug()!r}"

@@ -26,7 +26,7 @@ _KEY_CONDITION_HELP = (
 # --------------------------------------------------------------------------- key conditions
 
 
-class _KeyPart:
+class KeyPart:
     """One comparison of a key condition: attribute, operator and the raw Python value(s)."""
 
     __slots__ = ("attr", "op", "text", "values")
@@ -38,7 +38,7 @@ class _KeyPart:
         self.text = text  # for messages
 
 
-class _Target:
+class Target:
     """What a request reads: the table (``index=None``) or one index, with its keys."""
 
     __slots__ = ("hash", "index", "range")
@@ -61,7 +61,7 @@ def _top_attr(operand: Any) -> str | None:
     return None
 
 
-def _parse_key_condition(condition: Condition) -> tuple[_KeyPart, ...]:
+def parse_key_condition(condition: Condition) -> tuple[KeyPart, ...]:
     """Split a key condition into its parts, refusing anything DynamoDB would not take as one."""
     if not isinstance(condition, Condition):
         raise InvalidInput(f"query() takes a key condition, e.g. Model.attr.pk == 'x'; got {condition!r}")
@@ -73,14 +73,14 @@ def _parse_key_condition(condition: Condition) -> tuple[_KeyPart, ...]:
             stack.extend(reversed(c.operands))
         else:
             flat.append(c)
-    parts: list[_KeyPart] = []
+    parts: list[KeyPart] = []
     for c in flat:
         text = c.debug()
         if isinstance(c, (Or, Not)):
             raise InvalidInput(
                 f"a key condition cannot use | (OR) or ~ (NOT): {text}; put such tests in .filter()"
             )
-        part: _KeyPart | None = None
+        part: KeyPart | None = None
         if isinstance(c, Compare) and isinstance(c.right, Value):
             attr = _top_attr(c.left)
             if attr is not None:
@@ -88,15 +88,15 @@ def _parse_key_condition(condition: Condition) -> tuple[_KeyPart, ...]:
                     raise InvalidInput(
                         f"{c.op} cannot be used in a key condition ({text}); {_KEY_CONDITION_HELP}"
                     )
-                part = _KeyPart(attr, c.op, (c.right.value,), text)
+                part = KeyPart(attr, c.op, (c.right.value,), text)
         elif isinstance(c, Between) and isinstance(c.low, Value) and isinstance(c.high, Value):
             attr = _top_attr(c.operand)
             if attr is not None:
-                part = _KeyPart(attr, "between", (c.low.value, c.high.value), text)
+                part = KeyPart(attr, "between", (c.low.value, c.high.value), text)
         elif isinstance(c, Function) and c.name == "begins_with" and len(c.args) == 2:
             attr, prefix = _top_attr(c.args[0]), c.args[1]
             if attr is not None and isinstance(prefix, Value):
-                part = _KeyPart(attr, "begins_with", (prefix.value,), text)
+                part = KeyPart(attr, "begins_with", (prefix.value,), text)
         if part is None:
             raise InvalidInput(f"{text} cannot be used in a key condition; {_KEY_CONDITION_HELP}")
         parts.append(part)
@@ -110,7 +110,7 @@ def _parse_key_condition(condition: Condition) -> tuple[_KeyPart, ...]:
     return tuple(parts)
 
 
-def _misfit(parts: Sequence[_KeyPart], target: _Target) -> str | None:
+def misfit(parts: Sequence[KeyPart], target: Target) -> str | None:
     """Why ``parts`` cannot be the key condition of ``target``, or ``None`` when they can."""
     by_attr = {p.attr: p for p in parts}
     h = by_attr.get(target.hash.attr)
@@ -128,7 +128,7 @@ def _misfit(parts: Sequence[_KeyPart], target: _Target) -> str | None:
     return None
 
 
-def _key_value(model: str, f: FieldSpec, value: Any) -> AttributeValue:
+def key_value(model: str, f: FieldSpec, value: Any) -> AttributeValue:
     """A key condition value encoded with its key field's codec, checked like a key."""
     try:
         av: AttributeValue = f.codec.encode(value)
@@ -144,7 +144,7 @@ def _key_value(model: str, f: FieldSpec, value: Any) -> AttributeValue:
     return av
 
 
-def _canonical(av: Any) -> Any:
+def canonical(av: Any) -> Any:
     """Numbers written alike (``5``, ``5.0``) fingerprint alike."""
     if isinstance(av, dict) and set(av) == {"N"}:
         try:
@@ -154,10 +154,14 @@ def _canonical(av: Any) -> Any:
     return av
 
 
-def _same_key_value(a: AttributeValue, b: AttributeValue) -> bool:
+def same_key_value(a: AttributeValue, b: AttributeValue) -> bool:
+    """Whether two key values are one key (numbers compare by value)."""
     if "N" in a and "N" in b:
         try:
             return Decimal(a["N"]) == Decimal(b["N"])
         except (InvalidOperation, ValueError):
             return False
     return a == b
+
+
+__all__ = ["KeyPart", "Target", "canonical", "key_value", "misfit", "parse_key_condition", "same_key_value"]

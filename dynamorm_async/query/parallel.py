@@ -3,46 +3,25 @@
 from __future__ import annotations
 
 import collections
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing, asynccontextmanager, contextmanager
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, NoReturn, TypeVar
 
 from ..model import Model
+from .pages import pages
 
 if TYPE_CHECKING:
-    from anyio import CapacityLimiter
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
     from ..marshal import Item
-from .builders import Scan, _Plan
+    from ..requests import ReadPlan
+    from .builders import Scan
 
 M = TypeVar("M", bound=Model)
 
 
 # --------------------------------------------------------------------------- parallel scans
-
-
-async def _segment_pages(
-    call: Callable[..., Awaitable[dict[str, Any]]],
-    plan: _Plan,
-    page_size: int | None,
-    limiter: CapacityLimiter,
-) -> AsyncGenerator[dict[str, Any], None]:
-    """Every Scan response of one segment, page after page; the limiter is held only while sending."""
-    start: dict[str, Any] | None = None
-    while True:
-        request = dict(plan.params)
-        if start is not None:
-            request["ExclusiveStartKey"] = start
-        if page_size is not None:
-            request["Limit"] = page_size
-        async with limiter:
-            response = await call("Scan", request, table=plan.table)
-        yield response
-        start = response.get("LastEvaluatedKey")
-        if not start:
-            return
 
 
 @contextmanager
@@ -120,10 +99,8 @@ class ParallelScan(Generic[M]):
     segments: int
     concurrency: int
 
-    def _plans(self, *, count: bool = False) -> list[_Plan]:
-        return [
-            replace(self.scan, segment_of=(i, self.segments))._plan(count=count) for i in range(self.segments)
-        ]
+    def _plans(self, *, count: bool = False) -> list[ReadPlan]:
+        return [self.scan.segment(i, self.segments).plan(count=count) for i in range(self.segments)]
 
     @asynccontextmanager
     async def stream(self) -> AsyncIterator[AsyncIterator[M]]:
@@ -137,16 +114,19 @@ class ParallelScan(Generic[M]):
         plans = self._plans()  # compile (and validate) everything before starting a task
         scan = self.scan
         call = scan.manager.transport.call
-        decode = scan.manager.decode
-        partial = plans[0].partial
+        schema = scan.manager.schema
+        decode = schema.decode_partial if plans[0].partial else schema.decode
         page_size = scan.request_limit
         limiter = anyio.CapacityLimiter(self.concurrency)
         send, receive = anyio.create_memory_object_stream[list["Item"]](max_buffer_size=self.concurrency)
 
-        async def worker(plan: _Plan, out: MemoryObjectSendStream[list[Item]]) -> None:
+        def limit() -> int | None:
+            return page_size
+
+        async def worker(plan: ReadPlan, out: MemoryObjectSendStream[list[Item]]) -> None:
             with out:
-                async with aclosing(_segment_pages(call, plan, page_size, limiter)) as pages:
-                    async for response in pages:
+                async with aclosing(pages(call, plan, limit=limit, limiter=limiter)) as responses:
+                    async for response in responses:
                         got = response.get("Items")
                         if got:
                             try:
@@ -155,7 +135,8 @@ class ParallelScan(Generic[M]):
                                 return  # the consumer has all it wants
 
         def decode_one(raw: Item) -> M:
-            return decode(raw, partial=partial)
+            result: M = decode(raw)
+            return result
 
         with _single_error():
             async with anyio.create_task_group() as tg:
@@ -183,8 +164,11 @@ class ParallelScan(Generic[M]):
         totals = [0] * len(plans)
         page_size = self.scan.request_limit
 
-        async def worker(i: int, plan: _Plan) -> None:
-            async for response in _segment_pages(call, plan, page_size, limiter):
+        def limit() -> int | None:
+            return page_size
+
+        async def worker(i: int, plan: ReadPlan) -> None:
+            async for response in pages(call, plan, limit=limit, limiter=limiter):
                 totals[i] += int(response.get("Count", 0))
 
         with _single_error():

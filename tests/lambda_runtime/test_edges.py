@@ -62,7 +62,6 @@ def test_warm_up_against_an_endpoint_that_never_answers_keeps_init_short(
     assert events.body_of(first.json())["operation"] == "GetItem"
 
 
-@pytest.mark.xfail(strict=True, reason="wired into batch/parallel scan at merge")
 def test_at_128_mb_a_batch_write_runs_at_most_the_tiers_concurrency(
     start_function: FunctionFactory, slow_proxy: SlowProxy
 ) -> None:
@@ -81,7 +80,6 @@ def test_at_128_mb_a_batch_write_runs_at_most_the_tiers_concurrency(
     assert slow_proxy.max_in_flight == 2  # the 128 MB tier's batch concurrency
 
 
-@pytest.mark.xfail(strict=True, reason="wired into batch/parallel scan at merge")
 def test_at_128_mb_a_parallel_scan_reads_at_most_the_tiers_concurrency(
     start_function: FunctionFactory, slow_proxy: SlowProxy
 ) -> None:

@@ -1,0 +1,334 @@
+"""Single-item requests as values: GetItem, PutItem, UpdateItem, DeleteItem and ConditionCheck.
+
+Each builder returns an :class:`ItemRequest`: the parameters to send, the item's key, and what
+to set on the model instance once DynamoDB has accepted the write (timestamps, the next version,
+the TTL). Managers send it on its own; transactions send it as one of their items
+(:meth:`ItemRequest.transact_item`); batch writes send its item (:meth:`ItemRequest.batch_item`).
+Builders check everything they can before anything is sent and do no I/O. ``table`` names
+another table than the model's (a manager whose table was renamed); by default it is the model's.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+from ..errors import InvalidInput, KeyUpdateError
+from ..expressions import (
+    Action,
+    AddAction,
+    Condition,
+    Encoder,
+    Path,
+    SetAction,
+    Update,
+    Value,
+)
+from .common import KeyArg, Projection, check_paths, condition_params, key_item, projection_params
+
+if TYPE_CHECKING:
+    from ..marshal import Item
+    from ..schema import Schema
+
+Operation = Literal["GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheck"]
+ReturnValues = Literal["ALL_NEW", "ALL_OLD", "NONE"]
+
+# The member name of each operation inside TransactWriteItems / TransactGetItems.
+_TRANSACT_NAMES: dict[str, str] = {
+    "GetItem": "Get",
+    "PutItem": "Put",
+    "UpdateItem": "Update",
+    "DeleteItem": "Delete",
+    "ConditionCheck": "ConditionCheck",
+}
+
+
+_NO_CHANGES: Mapping[str, Any] = MappingProxyType({})
+
+
+def now() -> _dt.datetime:
+    """The time written to ``created_at``/``updated_at`` fields (UTC)."""
+    return _dt.datetime.now(_dt.UTC)
+
+
+class ItemRequest(NamedTuple):
+    """One request on one item, built and checked, not yet sent (an immutable value).
+
+    ``params`` is the request (do not change it); ``key`` the item's primary key; ``target`` the
+    model instance that ``changes`` (field name -> value) are set on once DynamoDB accepted the
+    write (:meth:`apply`). ``expected_version`` is the version the request's condition requires
+    (``0``: the item must not exist yet), or ``None`` when no version is checked; a versioned
+    write that succeeded leaves the item at ``expected_version + 1``. ``idempotent`` says whether
+    applying the request twice leaves the item as applying it once (false for ``ADD``, arithmetic
+    and list appends), so whether resending it after a lost answer is harmless.
+    """
+
+    operation: Operation
+    table: str
+    key: Item
+    params: dict[str, Any]
+    target: Any = None
+    changes: Mapping[str, Any] = _NO_CHANGES
+    expected_version: int | None = None
+    idempotent: bool = True
+
+    def apply(self) -> None:
+        """Set ``changes`` on ``target``: call it once DynamoDB has accepted the write."""
+        if self.target is not None:
+            for name, value in self.changes.items():
+                setattr(self.target, name, value)
+
+    def transact_item(self) -> dict[str, Any]:
+        """This request as one member of ``TransactItems`` (``{"Put": {...}}`` and so on)."""
+        return {_TRANSACT_NAMES[self.operation]: self.params}
+
+    def batch_item(self) -> dict[str, Any]:
+        """This put or delete as one member of a BatchWriteItem request (unconditional)."""
+        if self.operation == "PutItem":
+            return {"PutRequest": {"Item": self.params["Item"]}}
+        if self.operation == "DeleteItem":
+            return {"DeleteRequest": {"Key": self.key}}
+        raise InvalidInput(f"a batch write holds puts and deletes, not {self.operation}")
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def version_condition(schema: Schema, obj: Any) -> tuple[Condition | None, int | None, int | None]:
+    """The optimistic-locking condition for writing ``obj``, the version it expects, and the next one."""
+    v = schema.version
+    if v is None:
+        return None, None, None
+    current = getattr(obj, v.name)
+    path: Path[int] = Path((v.attr,), v.codec)
+    if not current:
+        return path.not_exists(), 0, 1
+    return path == current, current, current + 1
+
+
+def _instance(schema: Schema, key: KeyArg) -> Any:
+    return key if isinstance(key, schema.model) else None
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def get_item(
+    schema: Schema,
+    key: KeyArg,
+    range_value: Any = None,
+    *,
+    consistent: bool = False,
+    projection: Projection | None = None,
+    table: str | None = None,
+) -> ItemRequest:
+    """A GetItem of one key, optionally strongly consistent and projected (keys are always read)."""
+    table = table or schema.require_table()
+    k = key_item(schema, key, range_value)
+    params: dict[str, Any] = {"TableName": table, "Key": k}
+    if consistent:
+        params["ConsistentRead"] = True
+    if projection:
+        enc = Encoder()
+        params.update(projection_params(schema, enc, projection))
+        params.update(enc.params())
+    return ItemRequest("GetItem", table, k, params)
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _stage_put(
+    schema: Schema, obj: Any, ttl: _dt.timedelta | float | None
+) -> tuple[Item, dict[str, Any], Condition | None, int | None]:
+    """The item to write, the changes to apply once written, the version condition and its expectation."""
+    at = now()
+    changes: dict[str, Any] = {}
+    if schema.updated_at is not None:
+        changes[schema.updated_at.name] = at
+    if schema.created_at is not None and getattr(obj, schema.created_at.name) is None:
+        changes[schema.created_at.name] = at
+    if ttl is not None:
+        if schema.ttl is None:
+            raise InvalidInput(f"{schema.model.__name__} declares no TTL() field")
+        delta = ttl if isinstance(ttl, _dt.timedelta) else _dt.timedelta(seconds=ttl)
+        changes[schema.ttl.name] = at + delta
+    version_cond, expected, new_version = version_condition(schema, obj)
+    if new_version is not None and schema.version is not None:
+        changes[schema.version.name] = new_version
+    staged = obj.model_copy(update=changes) if changes else obj
+    return schema.encode_checked(staged), changes, version_cond, expected
+
+
+def put_item(
+    schema: Schema,
+    obj: Any,
+    *,
+    condition: Condition | None = None,
+    overwrite: bool = True,
+    ttl: _dt.timedelta | float | None = None,
+    table: str | None = None,
+) -> ItemRequest:
+    """A PutItem of ``obj``: encoded and size-checked, version checked and incremented, timestamps set.
+
+    ``overwrite=False`` makes it insert-only; ``ttl`` (a duration from now) fills the TTL field.
+    """
+    table = table or schema.require_table()
+    item, changes, version_cond, expected = _stage_put(schema, obj, ttl)
+    insert_only = None
+    if not overwrite and schema.hash_key is not None:
+        insert_only = Path((schema.hash_key.attr,)).not_exists()
+    enc = Encoder()
+    params: dict[str, Any] = {"TableName": table, "Item": item}
+    params.update(condition_params(schema, enc, insert_only, version_cond, condition))
+    params.update(enc.params())
+    key = {f.attr: item[f.attr] for f in schema.key_fields}
+    return ItemRequest("PutItem", table, key, params, obj, changes, expected)
+
+
+def batch_put(schema: Schema, obj: Any, *, table: str | None = None) -> ItemRequest:
+    """A put for a batch write: as :func:`put_item`, but with no condition (a DynamoDB limit).
+
+    A declared version is incremented but cannot be checked.
+    """
+    table = table or schema.require_table()
+    item, changes, _, _ = _stage_put(schema, obj, None)
+    key = {f.attr: item[f.attr] for f in schema.key_fields}
+    return ItemRequest("PutItem", table, key, {"TableName": table, "Item": item}, obj, changes)
+
+
+def _flatten(actions: Sequence[Action | Update]) -> list[Action]:
+    flat: list[Action] = []
+    for a in actions:
+        flat.extend(a.actions if isinstance(a, Update) else (a,))
+    return flat
+
+
+def _effects(schema: Schema, actions: Sequence[Action], mirror: bool) -> tuple[dict[str, Any], bool]:
+    """What the update sets on the version and ``updated_at`` fields (to mirror on the instance,
+    when ``mirror``), and whether applying it twice equals applying it once (plain SETs, REMOVEs
+    and set DELETEs only: ``ADD``, arithmetic and list appends are not)."""
+    watched = {f.attr: f.name for f in (schema.version, schema.updated_at) if f is not None} if mirror else {}
+    changes: dict[str, Any] = {}
+    idempotent = True
+    for a in actions:
+        if isinstance(a, SetAction):
+            if not isinstance(a.value, Value):
+                idempotent = False
+            elif watched and len(a.path.elements) == 1:
+                name = watched.get(str(a.path.elements[0]))
+                if name is not None:
+                    changes[name] = a.value.value
+        elif isinstance(a, AddAction):
+            idempotent = False
+    return changes, idempotent
+
+
+def update_item(
+    schema: Schema,
+    key: KeyArg,
+    actions: Sequence[Action | Update],
+    *,
+    condition: Condition | None = None,
+    return_values: ReturnValues | None = None,
+    table: str | None = None,
+) -> ItemRequest:
+    """An UpdateItem of ``key`` with the caller's actions, the version increment and ``updated_at``.
+
+    With a model instance as ``key`` its version is checked; the version and ``updated_at`` it
+    will have are the request's ``changes``. Actions on key attributes raise
+    :class:`KeyUpdateError`. ``return_values=None`` leaves ``ReturnValues`` out (transactions).
+    """
+    table = table or schema.require_table()
+    flat = _flatten(actions)
+    if not flat:
+        raise InvalidInput("update() needs at least one action, e.g. Model.attr.total.add(1)")
+    check_paths(schema, (a.path for a in flat), "the update")
+    for a in flat:
+        if a.path.elements[0] in schema.key_attrs:
+            raise KeyUpdateError(f"{schema.model.__name__}: cannot update key attribute {a.path.name!r}")
+    obj = _instance(schema, key)
+    version_cond: Condition | None = None
+    expected: int | None = None
+    v = schema.version
+    if v is not None and not any(a.path.elements[0] == v.attr for a in flat):
+        vpath: Path[Any] = Path((v.attr,), v.codec)
+        if obj is not None:
+            version_cond, expected, new_version = version_condition(schema, obj)
+            flat.append(vpath.set(new_version))
+        else:
+            flat.append(vpath.set(vpath.if_not_exists(0) + 1))
+    if schema.updated_at is not None:
+        u = schema.updated_at
+        flat.append(Path((u.attr,), u.codec).set(now()))
+    k = key_item(schema, key)
+    enc = Encoder()
+    params: dict[str, Any] = {
+        "TableName": table,
+        "Key": k,
+        "UpdateExpression": enc.update(Update(tuple(flat))),
+    }
+    if return_values is not None:
+        params["ReturnValues"] = return_values
+    params.update(condition_params(schema, enc, version_cond, condition))
+    params.update(enc.params())
+    changes, idempotent = _effects(schema, flat, obj is not None)
+    return ItemRequest("UpdateItem", table, k, params, obj, changes, expected, idempotent)
+
+
+def delete_item(
+    schema: Schema,
+    key: KeyArg,
+    range_value: Any = None,
+    *,
+    condition: Condition | None = None,
+    return_old: bool = False,
+    table: str | None = None,
+) -> ItemRequest:
+    """A DeleteItem of ``key``; a model instance has its version checked."""
+    table = table or schema.require_table()
+    version_cond: Condition | None = None
+    expected: int | None = None
+    obj = _instance(schema, key)
+    if obj is not None:
+        version_cond, expected, _ = version_condition(schema, obj)
+    k = key_item(schema, key, range_value)
+    enc = Encoder()
+    params: dict[str, Any] = {"TableName": table, "Key": k}
+    params.update(condition_params(schema, enc, version_cond, condition))
+    if return_old:
+        params["ReturnValues"] = "ALL_OLD"
+    params.update(enc.params())
+    return ItemRequest("DeleteItem", table, k, params, expected_version=expected)
+
+
+def condition_check(
+    schema: Schema, key: KeyArg, condition: Condition, *, table: str | None = None
+) -> ItemRequest:
+    """A transaction's ConditionCheck: ``condition`` must hold on the item under ``key``."""
+    table = table or schema.require_table()
+    if not isinstance(condition, Condition):
+        raise InvalidInput("condition_check() needs exactly one condition")
+    k = key_item(schema, key)
+    enc = Encoder()
+    params: dict[str, Any] = {"TableName": table, "Key": k}
+    params.update(condition_params(schema, enc, condition))
+    params.update(enc.params())
+    return ItemRequest("ConditionCheck", table, k, params)
+
+
+__all__ = [
+    "ItemRequest",
+    "Operation",
+    "ReturnValues",
+    "batch_put",
+    "condition_check",
+    "delete_item",
+    "get_item",
+    "now",
+    "put_item",
+    "update_item",
+    "version_condition",
+]
