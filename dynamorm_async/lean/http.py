@@ -80,8 +80,8 @@ class ConnectionPool:
 
     ``connect_timeout`` bounds the TCP connect and TLS handshake, ``read_timeout`` the writing of
     the request and the reading of the whole answer; idle connections older than ``idle_timeout``
-    are closed instead of reused. A pool belongs to one event loop; used from another loop it
-    starts afresh.
+    are closed instead of reused. A pool belongs to one event loop: :meth:`close` it before that
+    loop ends. Used from another loop it starts afresh, dropping the old loop's connections.
     """
 
     def __init__(
