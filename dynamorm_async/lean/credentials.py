@@ -202,7 +202,8 @@ class RefreshingCredentials:
         self.refreshes = 0
 
     def __repr__(self) -> str:
-        return f"RefreshingCredentials({self._provider!r})"
+        # The provider's type only: a custom provider's repr might show what it holds.
+        return f"RefreshingCredentials({type(self._provider).__name__})"
 
     def _fresh(self, credentials: Credentials | None) -> bool:
         return credentials is not None and (

@@ -12,6 +12,7 @@ the system's) is loaded once per process into one ``ssl.SSLContext``, made on fi
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
 import time
 from dataclasses import dataclass
@@ -62,14 +63,29 @@ class _Connection:
         self.writer = writer
         self.last_used = time.monotonic()
 
-    def usable(self, now: float, idle_timeout: float) -> bool:
-        """Still open at our end, no end-of-stream or error from the server, not idle too long."""
-        return not (
+    def usable(self, now: float, idle_timeout: float, probe_after: float) -> bool:
+        """Still open at our end, no end-of-stream or error from the server, not idle too long.
+
+        The event loop learns of a server's close only when it next polls; after a long idle time
+        (a frozen Lambda environment) the socket itself is asked: readable while idle means the
+        server closed it (or sent something unasked), so it is not reused.
+        """
+        if (
             self.writer.is_closing()
             or self.reader.at_eof()
             or self.reader.exception() is not None
             or now - self.last_used > idle_timeout
-        )
+        ):
+            return False
+        if now - self.last_used >= probe_after:
+            sock = self.writer.get_extra_info("socket")
+            if sock is not None:
+                try:
+                    readable, _, _ = select.select([sock.fileno()], [], [], 0)
+                except (OSError, ValueError):
+                    return False
+                return not readable
+        return True
 
     def close(self) -> None:
         self.writer.close()
@@ -104,6 +120,8 @@ class ConnectionPool:
         self.idle_timeout = idle_timeout
         self.cafile = cafile
         self.connections_made = 0
+        #: Idle seconds after which a pooled connection's socket is probed before reuse.
+        self.probe_after = 1.0
         self._idle: list[_Connection] = []
         self._semaphore: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -140,7 +158,7 @@ class ConnectionPool:
         now = time.monotonic()
         while self._idle:
             connection = self._idle.pop()
-            if connection.usable(now, self.idle_timeout):
+            if connection.usable(now, self.idle_timeout, self.probe_after):
                 return connection, True
             connection.close()
         try:

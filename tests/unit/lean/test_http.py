@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 import warnings
 
 import pytest
@@ -62,6 +63,19 @@ async def test_idle_connection_closed_by_server_is_replaced_silently() -> None:
         await asyncio.sleep(0.05)  # the server's FIN reaches the client's idle connection
         await lean.call("GetItem", KEY)
         assert len(server.requests) == 2
+        assert lean.pool.connections_made == 2
+        await lean.close()
+
+
+async def test_close_unseen_by_the_loop_is_found_before_reuse() -> None:
+    """As after a frozen Lambda environment thaws: the server closed the idle connection while the
+    event loop did not run, so only the socket knows."""
+    async with ScriptedServer(ok, close_after_answer=True) as server:
+        lean = transport(server.url)
+        lean.pool.probe_after = 0.0
+        await lean.call("GetItem", KEY)
+        time.sleep(0.1)  # blocks the loop: the FIN arrives but no callback sees it  # noqa: ASYNC251
+        await lean.call("GetItem", KEY)
         assert lean.pool.connections_made == 2
         await lean.close()
 
