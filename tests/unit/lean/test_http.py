@@ -209,6 +209,15 @@ async def test_bad_operation_names_send_nothing(operation: str) -> None:
         assert server.requests == []
 
 
+async def test_unencodable_params_send_nothing() -> None:
+    async with ScriptedServer(ok) as server:
+        lean = transport(server.url)
+        with pytest.raises(ValueError, match="cannot send a value of type object"):
+            await lean.call("PutItem", {"TableName": "t", "Item": {"x": {"S": object()}}})
+        assert server.requests == []
+        assert lean.pool.connections_made == 0
+
+
 def test_a_transport_works_across_event_loops() -> None:
     """``asyncio.run`` per invocation: each loop gets its own connection."""
     server = ThreadedServer()
