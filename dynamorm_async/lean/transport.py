@@ -32,7 +32,7 @@ from .errors import (
 )
 from .http import ConnectionPool
 from .sigv4 import amz_date, sign
-from .wire import decode_response, encode_request
+from .wire import decode_response, encode_request, error_fields
 
 _TARGET_PREFIX = "DynamoDB_20120810."
 _CONTENT_TYPE = "application/x-amz-json-1.0"
@@ -183,10 +183,8 @@ class LeanTransport:
                 ) from exc
             data = {}
         if response.status >= 300:
-            raw_type = data.get("__type")
-            code = raw_type.rpartition("#")[2] if isinstance(raw_type, str) else str(response.status)
-            message = data.get("message", data.get("Message", ""))
-            raise LeanServiceError(response.status, code, str(message), request_id, data)
+            code, message = error_fields(response.status, data)
+            raise LeanServiceError(response.status, code, message, request_id, data)
         data["ResponseMetadata"] = {
             "RequestId": request_id or "",
             "HTTPStatusCode": response.status,

@@ -72,3 +72,12 @@ def _decode_binary(node: Any) -> None:
             stack.extend(v for v in current.values() if isinstance(v, dict | list))
         elif isinstance(current, list):
             stack.extend(v for v in current if isinstance(v, dict | list))
+
+
+def error_fields(status: int, body: dict[str, Any]) -> tuple[str, str]:
+    """The AWS error code and message of an error answer, read as botocore reads them: the code is
+    ``__type`` without its ``namespace#`` prefix or ``:suffix`` (the HTTP status without one), the
+    message ``message`` or ``Message``."""
+    raw_type = body.get("__type")
+    code = raw_type.split(":", 1)[0].rpartition("#")[2] if isinstance(raw_type, str) else str(status)
+    return code, str(body.get("message", body.get("Message", "")))

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dynamorm_async.lean import LeanConfigurationError
-from dynamorm_async.lean.wire import decode_response, encode_request
+from dynamorm_async.lean.wire import decode_response, encode_request, error_fields
 
 _names = st.sampled_from(["B", "BS", "S", "M", "L", "a", "Item", "é"])
 _scalars = st.one_of(
@@ -85,3 +85,20 @@ def test_empty_and_non_object_answers() -> None:
     assert decode_response(b"") == {}
     with pytest.raises(ValueError, match="not an object"):
         decode_response(b"[1]")
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (400, {"__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException", "message": "m"}),
+        (400, {"__type": "com.amazon.coral.validate#ValidationException", "Message": "M"}),
+        (400, {"__type": "ThrottlingException", "message": "a", "Message": "b"}),
+        (400, {"__type": "ns#SerializationException:http://internal.amazon.com/", "message": "x"}),
+        (500, {}),
+        (503, {"message": "no type"}),
+    ],
+)
+def test_error_fields_match_botocore(status: int, body: dict[str, Any]) -> None:
+    raw = json.dumps(body).encode()
+    parsed = parsers.create_parser("json").parse({"body": raw, "headers": {}, "status_code": status}, None)
+    assert error_fields(status, decode_response(raw)) == (parsed["Error"]["Code"], parsed["Error"]["Message"])
