@@ -56,6 +56,8 @@ class _ProtocolError(Exception):
 
 
 class _Connection:
+    """One keep-alive connection and when it was last used."""
+
     __slots__ = ("last_used", "reader", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -88,6 +90,7 @@ class _Connection:
         return True
 
     def close(self) -> None:
+        """Close at our end; the event loop finishes it (no await: also called from ``finally``)."""
         self.writer.close()
 
 
