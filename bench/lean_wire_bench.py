@@ -148,10 +148,10 @@ def seed(endpoint: str) -> None:
     """The table and its one item, written with plain boto3."""
     import boto3
 
-    client = boto3.client(
-        "dynamodb", region_name=REGION, endpoint_url=endpoint,
-        aws_access_key_id="testing", aws_secret_access_key="testing",
-    )
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )  # not boto3's default session, which would keep its credentials for the whole process
+    client = session.client("dynamodb", endpoint_url=endpoint)
     with contextlib.suppress(client.exceptions.ResourceNotFoundException):
         client.delete_table(TableName=TABLE)
     client.create_table(

@@ -26,6 +26,12 @@ TRUST_ALL = {
 }
 
 
+def own_session(key_id: str = "testing", secret: str = "testing") -> boto3.session.Session:
+    """A boto3 session of the test's own: boto3's default session would keep these credentials
+    cached for every later ``boto3.client()`` call in the process."""
+    return boto3.session.Session(aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=REGION)
+
+
 @pytest.fixture(scope="module")
 def verifying_moto(aws_test_environment: None) -> Iterator[tuple[str, dict[str, str]]]:
     """A moto server that checks every request's signature after the first five (which make an
@@ -35,7 +41,7 @@ def verifying_moto(aws_test_environment: None) -> Iterator[tuple[str, dict[str, 
         with pytest.MonkeyPatch.context() as mp:  # only the server process sees the setting
             mp.setenv("INITIAL_NO_AUTH_ACTION_COUNT", "5")
             url = stack.enter_context(moto_server(start_timeout=30))
-        iam = boto3.client("iam", endpoint_url=url, region_name=REGION)
+        iam = own_session().client("iam", endpoint_url=url)
         iam.create_user(UserName="lean")
         iam.put_user_policy(UserName="lean", PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
         iam.create_role(RoleName="lean-role", AssumeRolePolicyDocument=json.dumps(TRUST_ALL))
@@ -62,14 +68,9 @@ async def test_verifier_accepts_our_signature_and_refuses_a_wrong_secret(
 
 async def test_verifier_accepts_session_token_signatures(verifying_moto: tuple[str, dict[str, str]]) -> None:
     url, key = verifying_moto
-    sts = boto3.client(
-        "sts", endpoint_url=url, region_name=REGION,
-        aws_access_key_id=key["id"], aws_secret_access_key=key["secret"],
-    )
-    arn = boto3.client(
-        "iam", endpoint_url=url, region_name=REGION,
-        aws_access_key_id=key["id"], aws_secret_access_key=key["secret"],
-    ).get_role(RoleName="lean-role")["Role"]["Arn"]
+    user = own_session(key["id"], key["secret"])
+    sts = user.client("sts", endpoint_url=url)
+    arn = user.client("iam", endpoint_url=url).get_role(RoleName="lean-role")["Role"]["Arn"]
     temporary = sts.assume_role(RoleArn=arn, RoleSessionName="lean")["Credentials"]
     lean = LeanTransport(
         endpoint_url=url,
@@ -89,7 +90,7 @@ async def test_partner_assume_role_credentials_sign_into_their_own_account(moto_
     def provider_for(account: str) -> Any:
         async def provider() -> tuple[str, str, str | None, datetime.datetime]:
             fetched.append(account)
-            sts = boto3.client("sts", endpoint_url=moto_url, region_name=REGION)
+            sts = own_session().client("sts", endpoint_url=moto_url)
             answer = sts.assume_role(
                 RoleArn=f"arn:aws:iam::{account}:role/partner",
                 RoleSessionName="lean",
