@@ -110,10 +110,15 @@ async def run(endpoint: str, *, rounds: int = 15, ops: int = 20, query_ops: int 
 
     from dynamorm_async import DB
 
+    from .model import ours_http_from_env, ours_options
     from .raw import client_kwargs
 
     async with (
-        DB(endpoint_url=endpoint, region=client_kwargs(endpoint)["region_name"]) as db,
+        DB(
+            endpoint_url=endpoint,
+            **ours_options(ours_http_from_env()),
+            region=client_kwargs(endpoint)["region_name"],
+        ) as db,
         AioSession().create_client("dynamodb", **client_kwargs(endpoint)) as client,
     ):
         sides = {"ours": _ours_ops(db), "raw": _raw_ops(client)}

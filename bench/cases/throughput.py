@@ -55,7 +55,7 @@ async def run(endpoint: str, *, rounds: int = 5, total: int = 1000, concurrency:
 
     from dynamorm_async import DB
 
-    from .model import BenchItem
+    from .model import BenchItem, ours_http_from_env, ours_options
     from .raw import client_kwargs
 
     boto_client = boto3.client(
@@ -66,7 +66,7 @@ async def run(endpoint: str, *, rounds: int = 5, total: int = 1000, concurrency:
     )
     samples: dict[str, list[float]] = {f"{s}_{k}": [] for s in SIDES for k in ("ops", "cpu")}
     async with (
-        DB(endpoint_url=endpoint, region=REGION) as db,
+        DB(endpoint_url=endpoint, **ours_options(ours_http_from_env()), region=REGION) as db,
         AioSession().create_client("dynamodb", **client_kwargs(endpoint)) as raw,
     ):
         items = db.manager(BenchItem)
