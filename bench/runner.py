@@ -4,8 +4,8 @@
 2. DynamoDB Local (:class:`~dynamorm_async.testing.DynamoDBLocal`), unless ``--endpoint`` names one,
    and the benchmark table, filled with plain boto3.
 3. The cases, in this order (the noise-sensitive cold starts first): ``cold_start``, ``warm``,
-   ``per_op``, ``throughput``, ``marshal``, ``query``, ``batch``, ``accounts``. A case that
-   fails is reported as failed and the others still run; the exit status is then 1.
+   ``per_op``, ``throughput``, ``client_cpu``, ``marshal``, ``query``, ``batch``, ``accounts``.
+   A case that fails is reported as failed and the others still run; the exit status is then 1.
 4. ``bench/results/latest.json``, ``latest.md`` and ``latest.png``, and a summary of the targets.
 
 ``--quick`` runs one iteration of every case (the test suite does this so the benchmark cannot

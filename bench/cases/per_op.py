@@ -1,6 +1,7 @@
 """Case 3: the cost of one operation, ours against raw aiobotocore doing the same by hand.
 
-One process, one event loop, two clients made with the same configuration. Each round runs
+One process, one event loop, two clients made with the same configuration (ours on the transport
+``BENCH_OURS_HTTP`` names, aiobotocore by default: the raw side's own HTTP stack). Each round runs
 ``ops`` operations of each kind with ours and with raw aiobotocore back to back (the order
 alternates between rounds), measuring wall time and this process's CPU time (``process_time``:
 DynamoDB Local runs in its own JVM, so this is the client's CPU alone). Figures are per

@@ -2,7 +2,8 @@
 
 The async sides run 32 workers in one anyio task group pulling from one shared counter; boto3
 runs the same reads on one client (boto3 clients are thread-safe) in a pool of 32 threads.
-Every side has at least 32 pooled connections. Each round runs all three back to back (the
+Every side has at least 32 pooled connections. Ours uses the transport ``BENCH_OURS_HTTP``
+names (aiobotocore by default). Each round runs all three back to back (the
 order rotates); the figures are operations per second and client CPU per operation, and the
 ratios are ours / raw and ours / boto3 per round (above 1 means ours is faster).
 
