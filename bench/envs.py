@@ -215,6 +215,12 @@ def compiled_package(
     return dest
 
 
+def same_sources(first: str, second: str, *, envs_dir: Path = ENVS_DIR) -> bool:
+    """Whether two compiled copies (by folder name) were built from identical files."""
+    stamps = [envs_dir / name / STAMP for name in (first, second)]
+    return all(p.exists() for p in stamps) and stamps[0].read_text() == stamps[1].read_text()
+
+
 def versions(env: PeerEnv) -> dict[str, str]:
     """Installed versions of the distributions the report names, read from the environment."""
     code = (

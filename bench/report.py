@@ -291,7 +291,7 @@ def _client_cpu(case: dict[str, Any]) -> list[str]:
     s = case["settings"]
     labels = case.get("labels", {})
     lines = [
-        f"{s['rounds']} rounds; per round, every side runs each workload once, back to back in rotating "
+        f"{s['rounds']} rounds; per round, every side runs each workload once, back to back in a shuffled "
         f"order: {s['get_ops']} sequential GetItems; {s['throughput_total']} GetItems with "
         f"{s['concurrency']} in flight; one query of {s['query_items']} items read into models; a batch "
         f"write of {s['batch_items']} items. CPU is each side's whole process (pydynox runs in its own, "
@@ -403,6 +403,12 @@ SECTIONS: tuple[tuple[str, str, Callable[..., list[str]]], ...] = (
 )
 
 
+SAME_SOURCES = (
+    "In this run ours and the baseline revision have the same package sources: the no-regression "
+    "ratios measure the machine's noise alone."
+)
+
+
 def verdict(t: Mapping[str, Any]) -> str:
     """ "met", "NOT met (by how much)" or "not measured", with the target's note if it has one."""
     if t["met"] is None:
@@ -412,7 +418,7 @@ def verdict(t: Mapping[str, Any]) -> str:
     else:
         bound = float(t["goal"].split()[1].rstrip("x"))
         off = t["figure"]["median"] / bound - 1
-        text = f"NOT met ({off:+.0%} {'over' if off > 0 else 'under'} the bound)"
+        text = f"NOT met ({off:+.1%} {'over' if off > 0 else 'under'} the bound)"
     return f"{text}; {t['note']}" if t.get("note") else text
 
 
@@ -431,6 +437,8 @@ def markdown(results: Mapping[str, Any]) -> str:
     ]
     rows = [[t["name"], t["goal"], fmt(t["figure"], 2), verdict(t)] for t in results.get("targets", [])]
     lines += _table(["target", "goal", "measured", "verdict"], rows)
+    if meta.get("baseline_same_sources"):
+        lines += [SAME_SOURCES, ""]
     cases = results.get("cases", {})
     for key, title, render in SECTIONS:
         lines += [f"## {title}", ""]
@@ -456,6 +464,8 @@ def summary(results: Mapping[str, Any]) -> str:
     lines = ["", "Targets (median ratio, min-max, in this run):"]
     for t in results.get("targets", []):
         lines.append(f"  {t['name']:<62} {t['goal']:>8}  {fmt(t['figure'], 2):>22}  {verdict(t)}")
+    if results.get("meta", {}).get("baseline_same_sources"):
+        lines.append("  " + SAME_SOURCES)
     return "\n".join(lines)
 
 

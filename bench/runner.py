@@ -341,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "settings": asdict(s),
             "labels": lambda_cases.LABELS,
             "baseline": baseline,
+            "baseline_same_sources": baseline is not None
+            and envs.same_sources("ours-package", "ours-before"),
             "environments_failed": failed,
             "versions": {name: envs.versions(env) for name, env in ready.items() if name != "chart"},
             "duration_s": time.perf_counter() - started,

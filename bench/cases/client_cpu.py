@@ -14,7 +14,7 @@ this process), raw aiobotocore by hand (this process), and pydynox, which lives 
 environment and so runs in a worker subprocess (:mod:`bench.cases.pydynox_worker`). Every side's
 CPU is its whole process's (``time.process_time`` counts every thread on Linux: pydynox does its
 HTTP, signing and encoding in Rust threads); DynamoDB Local runs in its own JVM and is counted by
-no side. Each round measures every side once per workload, back to back in rotating order, so
+no side. Each round measures every side once per workload, back to back in a shuffled order, so
 each ratio (ours / other, per round; below 1: ours costs less) compares samples taken moments
 apart.
 """
@@ -242,6 +242,7 @@ async def run(
 
     from dynamorm_async import DB
 
+    from .lambda_cases import shuffled
     from .model import http_supported, ours_options
     from .raw import client_kwargs
 
@@ -279,7 +280,7 @@ async def run(
             for workload in WORKLOADS:
                 await measure(workload)
         for r in range(rounds):
-            order = names[r % len(names) :] + names[: r % len(names)]
+            order = shuffled(names, r)
             for workload in WORKLOADS:
                 per = _per_unit(workload, s)
                 for side in order:

@@ -6,7 +6,8 @@ item from DynamoDB Local.
 
 * **Cold start**: a fresh process per run; the time from spawning it to the first invocation's
   answer (interpreter start, imports, init phase, first request). Runs go round-robin over the
-  libraries (the order rotates), so each round's ratios compare processes started seconds apart.
+  libraries (in a new shuffled order each round, from a fixed seed, so that no library always
+  follows the same neighbour), so each round's ratios compare processes started seconds apart.
   For ours, the handler also reports its init phase split into imports, model compilation and
   client creation; the first request is the first invocation's duration.
 * **Warm**: one process per library, all alive at once; after the cold invocation and a few
@@ -96,6 +97,20 @@ def current_interpreter_runtimes(peers: Sequence[str]) -> tuple[dict[str, Runtim
     return found, skipped
 
 
+def shuffled(items: Sequence[str], round_no: int) -> list[str]:
+    """``items`` in the order of round ``round_no``: shuffled, the same in every run.
+
+    A fixed rotation would keep each library right after the same neighbour in every round (the
+    rows of ours, which share an environment, always one after the other), so any carry-over
+    from one start to the next would favour the same side every time.
+    """
+    import random
+
+    order = list(items)
+    random.Random(round_no).shuffle(order)
+    return order
+
+
 def _event(i: int) -> dict[str, str]:
     return {"pk": GET_PK, "sk": sk(i % GET_ITEMS)}
 
@@ -165,7 +180,7 @@ def cold_start(
             with _process(peer, runtimes[peer], endpoint) as fn:
                 _answer(peer, fn, fn.invoke(_event(0)))
         for r in range(runs):
-            order = peers[r % len(peers) :] + peers[: r % len(peers)]
+            order = shuffled(peers, r)
             for peer in order:
                 env = {"BENCH_PHASES_FILE": str(phases_file)} if peer in phases else None
                 with _process(peer, runtimes[peer], endpoint, env) as fn:
@@ -206,7 +221,7 @@ def warm(
             for i in range(warmup):
                 _answer(peer, fn, fn.invoke(_event(i)))
         for i in range(invocations):
-            order = peers[i % len(peers) :] + peers[: i % len(peers)]
+            order = shuffled(peers, i)
             for peer in order:
                 fn = fns[peer]
                 invocation = fn.invoke(_event(i))

@@ -39,9 +39,13 @@ def test_compiled_package_is_compiled_and_follows_the_sources(
     assert envs.compiled_package("pkg", root=repo, envs_dir=out) == built
     assert (built / envs.STAMP).read_text() == stamp  # unchanged sources: nothing rebuilt
 
+    envs.compiled_package("twin", root=repo, envs_dir=out)
+    assert envs.same_sources("pkg", "twin", envs_dir=out)
+
     _package(repo, "VALUE = 2\n")  # an edit is measured without a manual reinstall
     envs.compiled_package("pkg", root=repo, envs_dir=out)
     assert (built / envs.STAMP).read_text() != stamp
+    assert not envs.same_sources("pkg", "twin", envs_dir=out)
     code = f"import {envs.PACKAGE} as p; print(p.VALUE, p.__cached__ is not None)"
     env = {**os.environ, "PYTHONPATH": str(built)}
     env.pop("PYTHONDONTWRITEBYTECODE")

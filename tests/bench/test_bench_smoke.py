@@ -124,7 +124,7 @@ def test_targets_follow_the_figures() -> None:
     warm = checked["warm invocation, ours (lean) / boto3"]
     assert warm["met"] is True and "lean transport is not available" in warm["note"]
     query = checked["client CPU, ours (lean) / pydynox: 1,000-item query into validated models"]
-    assert query["met"] is False and report.verdict(query).startswith("NOT met (+67% over the bound)")
+    assert query["met"] is False and report.verdict(query).startswith("NOT met (+66.7% over the bound)")
     assert met["client CPU, ours (lean) / pydynox: GetItem"] is None
     assert met["warm invocation, naive aiobotocore / ours"] is False
     assert met["CPU per op, ours / raw aiobotocore: GetItem"] is True
