@@ -310,6 +310,13 @@ def _client_cpu(case: dict[str, Any]) -> list[str]:
         if w in case
     ]
     lines += _table(header, rows)
+    header = ["workload", *(f"{labels[x]} wall ms" for x in sides)]
+    rows = [
+        [f"{w} ({case[w]['unit']})", *(fmt(case[w]["wall_ms"].get(x), 3) for x in sides)]
+        for w in CLIENT_WORKLOADS
+        if w in case
+    ]
+    lines += _table(header, rows)
     pairs = sorted({pair for w in CLIENT_WORKLOADS if w in case for pair in case[w]["cpu_ratio"]})
     header = ["workload", *(f"{pair} CPU" for pair in pairs), *(f"{pair} wall" for pair in pairs)]
     rows = [
