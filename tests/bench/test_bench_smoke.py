@@ -44,6 +44,11 @@ def test_quick_run_of_every_case(dynamodb_local: str, tmp_path: Path) -> None:
         assert "ours_lean" not in cold["ms"] and "no lean transport" in cold["not_run"]["ours_lean"]
     if importlib.util.find_spec("pydynox") is None:
         assert "pydynox not installed" in cold["not_run"]["pydynox"]
+    # The baseline revision runs from its own compiled copy when the repository has it.
+    if "ours_before" in cold["ms"]:
+        assert cold["ours_vs"]["ours_before"]["n"] == 1
+    else:
+        assert "baseline" in cold["not_run"]["ours_before"]
     phases = cold["ours_phases"]
     assert set(phases) == {"runtime_ms", "imports_ms", "model_ms", "client_ms", "first_request_ms"}
     # The phases are parts of the cold start: together they cannot exceed it.
