@@ -146,14 +146,19 @@ def ensure_available(names: Sequence[str], *, parallel: int = 2) -> tuple[dict[s
     Returns the ready environments and, for the others, why not (a wheel missing for this
     machine, say): the benchmark then runs without that library and says so.
     """
-    ready: dict[str, PeerEnv] = {}
+    from concurrent.futures import ThreadPoolExecutor
+
+    table = peers()
+    chosen = [table[n] for n in names]
     failed: dict[str, str] = {}
-    for name in names:
-        try:
-            ready.update(ensure_all([name], parallel=parallel))
-        except (RuntimeError, OSError) as exc:
-            failed[name] = f"its environment could not be built: {str(exc).splitlines()[0][:300]}"
-    return ready, failed
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        futures = {env.name: pool.submit(ensure, env) for env in chosen if not env.is_ready()}
+        for name, future in futures.items():
+            try:
+                future.result()
+            except (RuntimeError, OSError) as exc:
+                failed[name] = f"its environment could not be built: {str(exc).splitlines()[0][:300]}"
+    return {env.name: env for env in chosen if env.name not in failed}, failed
 
 
 PACKAGE = "dynamorm_async"

@@ -207,6 +207,8 @@ def _runtimes(
     if ready:
         runtimes = {p: lambda_cases.Runtime(str(ready[p].python)) for p in others if p in ready}
         skipped = {p: failed.get(p, "environment not built") for p in others if p not in ready}
+        if "ours" not in ready:
+            raise RuntimeError(f"ours' environment is missing: {failed.get('ours', 'not built')}")
         ours_python = str(ready["ours"].python)
     else:
         runtimes, skipped = lambda_cases.current_interpreter_runtimes(others)
@@ -216,6 +218,13 @@ def _runtimes(
         p: (ours if p.startswith("ours") else runtimes)[p] for p in peers if p in ours or p in runtimes
     }
     return ordered, skipped
+
+
+def _needs_ours(runtimes: dict[str, Any], skipped: Mapping[str, str]) -> dict[str, Any]:
+    """``runtimes``, or the reason ours cannot run as an error (the Lambda cases are about ours)."""
+    if "ours" not in runtimes:
+        raise RuntimeError(skipped.get("ours", "ours cannot run"))
+    return runtimes
 
 
 def run_cases(
@@ -236,19 +245,24 @@ def run_cases(
 
     from .cases import client_cpu, lambda_cases, per_op, throughput
 
-    runtimes, skipped = (
-        _runtimes(list(lambda_cases.PEERS), ready, failed, baseline)
-        if {"cold_start", "warm"} & set(names)
-        else ({}, {})
-    )
+    runtimes: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    if {"cold_start", "warm"} & set(names):
+        try:
+            runtimes, skipped = _runtimes(list(lambda_cases.PEERS), ready, failed, baseline)
+        except RuntimeError as exc:  # the Lambda cases then fail with this reason; the others run
+            skipped = {"ours": str(exc)}
     pydynox = ready.get("pydynox")
     no_pydynox = {"pydynox": failed.get("pydynox", "run without the peer environments (--no-envs)")}
     jobs: dict[str, Callable[[], dict[str, Any]]] = {
         "cold_start": lambda: lambda_cases.cold_start(
-            endpoint, runtimes, runs=s.cold_runs, prime=s.cold_prime
+            endpoint, _needs_ours(runtimes, skipped), runs=s.cold_runs, prime=s.cold_prime
         ),
         "warm": lambda: lambda_cases.warm(
-            endpoint, runtimes, invocations=s.warm_invocations, warmup=min(5, s.warm_invocations)
+            endpoint,
+            _needs_ours(runtimes, skipped),
+            invocations=s.warm_invocations,
+            warmup=min(5, s.warm_invocations),
         ),
         "per_op": lambda: anyio.run(
             lambda: per_op.run(
