@@ -25,7 +25,10 @@ def _panel(ax: Any, case: dict[str, Any] | None, title: str, labels: dict[str, s
     medians = [figures[n]["median"] for n in names]
     lows = [figures[n]["median"] - figures[n]["min"] for n in names]
     highs = [figures[n]["max"] - figures[n]["median"] for n in names]
-    colors = ["#d62728" if n == "ours" else "#7f7f7f" for n in names]
+    # Ours on each transport in red, ours' baseline revision in pink, the peers in grey.
+    colors = [
+        "#f4a6a6" if n == "ours_before" else "#d62728" if n.startswith("ours") else "#7f7f7f" for n in names
+    ]
     y = list(range(len(names)))
     ax.barh(y, medians, xerr=[lows, highs], color=colors, capsize=3, error_kw={"elinewidth": 0.8})
     ax.set_yticks(y, [labels.get(n, n) for n in names], fontsize=8)

@@ -7,9 +7,10 @@ that one peer's extras (httpx, say) cannot change another's import time, and so 
 clash (aioboto3 15.5 pins aiobotocore 2.25.x, while the project uses the newest) never meet.
 
 Our own environment installs the project's runtime dependencies (read from ``pyproject.toml``)
-but not the project itself: the handler imports ``dynamorm_async`` from the repository root put
-on ``PYTHONPATH``, as a Lambda function imports code vendored into its task root, so every
-edit is measured without a reinstall.
+but not the project itself: :func:`compiled_package` copies ``dynamorm_async`` into a folder of
+its own and compiles it to bytecode, as a deployment package has it (the peers' virtualenvs are
+compiled by pip in the same way), and the handler imports it from there. The copy's stamp is a
+hash of the package's sources, so every edit is measured without a manual reinstall.
 
 A stamp file in each environment records what it was built from; a rerun with the same inputs
 does nothing, so only the first ``python -m bench`` pays for the installs.
@@ -18,11 +19,13 @@ does nothing, so only the first ``python -m bench`` pays for the installs.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,6 +85,8 @@ def peers() -> dict[str, PeerEnv]:
         # comparison with it is about the usage pattern and not the version.
         PeerEnv("aiobotocore", ("aiobotocore", RUNTIME_CLIENT), ("aiobotocore", "botocore")),
         PeerEnv("aiodynamo", ("aiodynamo[httpx]", RUNTIME_CLIENT), ("aiodynamo", "httpx")),
+        # pydynox: a Rust core (HTTP, signing, encoding) under an async Python ORM.
+        PeerEnv("pydynox", ("pydynox==1.8.*", RUNTIME_CLIENT), ("pydynox",)),
         # Only for drawing the chart: matplotlib stays out of the project's own environment.
         PeerEnv("chart", ("matplotlib",), ("matplotlib",)),
     ]
@@ -133,6 +138,92 @@ def ensure_all(names: Sequence[str] | None = None, *, parallel: int = 2) -> dict
             for future in [pool.submit(ensure, env) for env in missing]:
                 future.result()
     return {env.name: env for env in chosen}
+
+
+def ensure_available(names: Sequence[str], *, parallel: int = 2) -> tuple[dict[str, PeerEnv], dict[str, str]]:
+    """Like :func:`ensure_all`, but an environment that cannot be built is reported, not raised.
+
+    Returns the ready environments and, for the others, why not (a wheel missing for this
+    machine, say): the benchmark then runs without that library and says so.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    table = peers()
+    chosen = [table[n] for n in names]
+    failed: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        futures = {env.name: pool.submit(ensure, env) for env in chosen if not env.is_ready()}
+        for name, future in futures.items():
+            try:
+                future.result()
+            except (RuntimeError, OSError) as exc:
+                failed[name] = f"its environment could not be built: {str(exc).splitlines()[0][:300]}"
+    return {env.name: env for env in chosen if env.name not in failed}, failed
+
+
+PACKAGE = "dynamorm_async"
+
+
+def _package_files(ref: str | None, root: Path) -> dict[str, bytes]:
+    """The package's files by relative path: the working tree's, or those of git revision ``ref``."""
+    if ref is None:
+        base = root / PACKAGE
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(base.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        }
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", "--format=tar", ref, PACKAGE],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        raise RuntimeError(f"git archive {ref} failed: {archive.stderr.decode(errors='replace').strip()}")
+    files: dict[str, bytes] = {}
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        for member in tar.getmembers():
+            extracted = tar.extractfile(member) if member.isfile() else None
+            if extracted is not None:
+                files[member.name] = extracted.read()
+    return files
+
+
+def compiled_package(
+    name: str = "ours-package", *, ref: str | None = None, root: Path = ROOT, envs_dir: Path = ENVS_DIR
+) -> Path:
+    """``dynamorm_async`` copied into ``.bench-envs/<name>/`` and compiled, as a deployment has it.
+
+    From the working tree by default, or from git revision ``ref`` (the baseline the benchmark
+    compares ours with). Rebuilt only when the files (their hash, in the stamp) or the
+    interpreter change. Returns the folder to put on the handler's ``PYTHONPATH``.
+    """
+    files = _package_files(ref, root)
+    if not files:
+        raise RuntimeError(f"no {PACKAGE} package found in {ref or root}")
+    digest = hashlib.sha256(sys.version.encode())
+    for rel, data in sorted(files.items()):
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    dest = envs_dir / name
+    stamp = dest / STAMP
+    if stamp.exists() and stamp.read_text().strip() == digest.hexdigest():
+        return dest
+    if dest.exists():
+        shutil.rmtree(dest)
+    for rel, data in files.items():
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    # Every handler runs on an interpreter made from this one (the venvs are), so its bytecode fits.
+    _run([sys.executable, "-m", "compileall", "-q", dest / PACKAGE], envs_dir / f"{name}.log")
+    stamp.write_text(digest.hexdigest() + "\n")
+    return dest
+
+
+def same_sources(first: str, second: str, *, envs_dir: Path = ENVS_DIR) -> bool:
+    """Whether two compiled copies (by folder name) were built from identical files."""
+    stamps = [envs_dir / name / STAMP for name in (first, second)]
+    return all(p.exists() for p in stamps) and stamps[0].read_text() == stamps[1].read_text()
 
 
 def versions(env: PeerEnv) -> dict[str, str]:

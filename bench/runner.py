@@ -4,8 +4,8 @@
 2. DynamoDB Local (:class:`~dynamorm_async.testing.DynamoDBLocal`), unless ``--endpoint`` names one,
    and the benchmark table, filled with plain boto3.
 3. The cases, in this order (the noise-sensitive cold starts first): ``cold_start``, ``warm``,
-   ``per_op``, ``throughput``, ``marshal``, ``query``, ``batch``, ``accounts``. A case that
-   fails is reported as failed and the others still run; the exit status is then 1.
+   ``per_op``, ``throughput``, ``client_cpu``, ``marshal``, ``query``, ``batch``, ``accounts``.
+   A case that fails is reported as failed and the others still run; the exit status is then 1.
 4. ``bench/results/latest.json``, ``latest.md`` and ``latest.png``, and a summary of the targets.
 
 ``--quick`` runs one iteration of every case (the test suite does this so the benchmark cannot
@@ -24,7 +24,7 @@ import platform
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -34,7 +34,10 @@ from .cases.common import Figure
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
-CASES = ("cold_start", "warm", "per_op", "throughput", "marshal", "query", "batch", "accounts")
+CASES = ("cold_start", "warm", "per_op", "throughput", "client_cpu", "marshal", "query", "batch", "accounts")
+#: The revision ours is compared with for "no regression": the last one before the lean transport.
+BASELINE_REF = "8c888c19781217d30e9293d64c6578d24617ba3a"
+NO_LEAN = "this build's TransportConfig has no http= option (no lean transport)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,10 @@ class Settings:
     throughput_rounds: int = 5
     throughput_total: int = 1000
     throughput_concurrency: int = 32
+    client_cpu_rounds: int = 9
+    client_cpu_get_ops: int = 50
+    client_cpu_throughput_total: int = 2000
+    client_cpu_batch_items: int = 1000
     #: Samples of each folded-in benchmark (each sample is one call of its ``run`` with one repeat).
     folded_samples: int = 5
     #: Item counts for the folded-in benchmarks, when they take one (``None``: their default).
@@ -67,6 +74,10 @@ QUICK = Settings(
     per_op_query_ops=1,
     throughput_rounds=1,
     throughput_total=64,
+    client_cpu_rounds=1,
+    client_cpu_get_ops=2,
+    client_cpu_throughput_total=64,
+    client_cpu_batch_items=50,
     folded_samples=1,
     folded_items=50,
 )
@@ -87,6 +98,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
     parser.add_argument("--cold-runs", type=int, help="fresh processes per library (case 1)")
     parser.add_argument("--warm-invocations", type=int, help="warm invocations per library (case 2)")
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE_REF,
+        help="git revision of the package to compare ours with ('none' to skip); default: the last "
+        "revision before the lean transport",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.cases.split(",")) - set(CASES)
     if unknown:
@@ -148,35 +165,104 @@ def _folded(module: str, endpoint: str, s: Settings) -> dict[str, Any]:
     return fold(run, s.folded_samples, **kwargs)
 
 
-def _runtimes(peers: Sequence[str], use_envs: bool) -> tuple[dict[str, Any], dict[str, str]]:
+def _ours_runtimes(python: str, baseline: str | None, skipped: dict[str, str]) -> dict[str, Any]:
+    """The rows of ours: its compiled package on both transports, and the baseline revision's."""
+    from . import envs
+    from .cases import lambda_cases
+    from .cases.model import http_supported
+
+    found: dict[str, Any] = {}
+    package = str(envs.compiled_package())
+    for row in ("ours", "ours_lean"):
+        if row == "ours_lean" and not http_supported():
+            skipped[row] = NO_LEAN
+            continue
+        env = (("BENCH_OURS_HTTP", lambda_cases.OURS_HTTP[row]),)
+        found[row] = lambda_cases.Runtime(python, (package,), env)
+    if baseline is None:
+        skipped["ours_before"] = "no baseline revision asked for (--baseline none)"
+    else:
+        try:
+            before = str(envs.compiled_package("ours-before", ref=baseline))
+        except RuntimeError as exc:
+            skipped["ours_before"] = f"baseline {baseline} not available: {exc}"[:300]
+        else:
+            found["ours_before"] = lambda_cases.Runtime(
+                python, (before,), (("BENCH_OURS_HTTP", "aiobotocore"),)
+            )
+    return found
+
+
+def _runtimes(
+    peers: Sequence[str], ready: Mapping[str, Any], failed: Mapping[str, str], baseline: str | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Where each library's handler runs; the libraries that cannot run, with why not.
+
+    ``ready`` holds the peer environments built (none with ``--no-envs``: then the handlers run
+    with this interpreter, skipping the libraries it does not have).
+    """
     from .cases import lambda_cases
 
-    if not use_envs:
-        return lambda_cases.current_interpreter_runtimes(peers)
-    from . import envs
-
-    table = envs.peers()
-    runtimes = {
-        p: lambda_cases.Runtime(str(table[p].python), (str(ROOT),) if p == "ours" else ()) for p in peers
+    others = [p for p in peers if not p.startswith("ours")]
+    if ready:
+        runtimes = {p: lambda_cases.Runtime(str(ready[p].python)) for p in others if p in ready}
+        skipped = {p: failed.get(p, "environment not built") for p in others if p not in ready}
+        if "ours" not in ready:
+            raise RuntimeError(f"ours' environment is missing: {failed.get('ours', 'not built')}")
+        ours_python = str(ready["ours"].python)
+    else:
+        runtimes, skipped = lambda_cases.current_interpreter_runtimes(others)
+        ours_python = sys.executable
+    ours = _ours_runtimes(ours_python, baseline, skipped)
+    ordered = {
+        p: (ours if p.startswith("ours") else runtimes)[p] for p in peers if p in ours or p in runtimes
     }
-    return runtimes, {}
+    return ordered, skipped
 
 
-def run_cases(names: Sequence[str], endpoint: str, s: Settings, *, use_envs: bool) -> dict[str, Any]:
-    """Every named case, each as its figures or ``{"error": ...}`` / ``{"skipped": ...}``."""
+def _needs_ours(runtimes: dict[str, Any], skipped: Mapping[str, str]) -> dict[str, Any]:
+    """``runtimes``, or the reason ours cannot run as an error (the Lambda cases are about ours)."""
+    if "ours" not in runtimes:
+        raise RuntimeError(skipped.get("ours", "ours cannot run"))
+    return runtimes
+
+
+def run_cases(
+    names: Sequence[str],
+    endpoint: str,
+    s: Settings,
+    *,
+    ready: Mapping[str, Any],
+    failed: Mapping[str, str],
+    baseline: str | None = None,
+) -> dict[str, Any]:
+    """Every named case, each as its figures or ``{"error": ...}`` / ``{"skipped": ...}``.
+
+    ``ready``: the peer environments built (empty: the handlers run with this interpreter);
+    ``failed``: the environments that could not be built, with why.
+    """
     import anyio
 
-    from .cases import lambda_cases, per_op, throughput
+    from .cases import client_cpu, lambda_cases, per_op, throughput
 
-    runtimes, skipped = (
-        _runtimes(list(lambda_cases.PEERS), use_envs) if {"cold_start", "warm"} & set(names) else ({}, {})
-    )
+    runtimes: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    if {"cold_start", "warm"} & set(names):
+        try:
+            runtimes, skipped = _runtimes(list(lambda_cases.PEERS), ready, failed, baseline)
+        except RuntimeError as exc:  # the Lambda cases then fail with this reason; the others run
+            skipped = {"ours": str(exc)}
+    pydynox = ready.get("pydynox")
+    no_pydynox = {"pydynox": failed.get("pydynox", "run without the peer environments (--no-envs)")}
     jobs: dict[str, Callable[[], dict[str, Any]]] = {
         "cold_start": lambda: lambda_cases.cold_start(
-            endpoint, runtimes, runs=s.cold_runs, prime=s.cold_prime
+            endpoint, _needs_ours(runtimes, skipped), runs=s.cold_runs, prime=s.cold_prime
         ),
         "warm": lambda: lambda_cases.warm(
-            endpoint, runtimes, invocations=s.warm_invocations, warmup=min(5, s.warm_invocations)
+            endpoint,
+            _needs_ours(runtimes, skipped),
+            invocations=s.warm_invocations,
+            warmup=min(5, s.warm_invocations),
         ),
         "per_op": lambda: anyio.run(
             lambda: per_op.run(
@@ -189,6 +275,18 @@ def run_cases(names: Sequence[str], endpoint: str, s: Settings, *, use_envs: boo
                 rounds=s.throughput_rounds,
                 total=s.throughput_total,
                 concurrency=s.throughput_concurrency,
+            )
+        ),
+        "client_cpu": lambda: anyio.run(
+            lambda: client_cpu.run(
+                endpoint,
+                pydynox_python=str(pydynox.python) if pydynox is not None else None,
+                not_available={} if pydynox is not None else no_pydynox,
+                rounds=s.client_cpu_rounds,
+                get_ops=s.client_cpu_get_ops,
+                throughput_total=s.client_cpu_throughput_total,
+                concurrency=s.throughput_concurrency,
+                batch_items=s.client_cpu_batch_items,
             )
         ),
         "marshal": lambda: _folded("marshal_bench", endpoint, s),
@@ -211,6 +309,23 @@ def run_cases(names: Sequence[str], endpoint: str, s: Settings, *, use_envs: boo
     return results
 
 
+def environments(
+    names: Sequence[str], *, use_envs: bool, chart: bool
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The peer environments the chosen cases need, built if missing; and those that failed."""
+    from . import envs
+    from .cases import lambda_cases
+
+    needed: list[str] = []
+    if use_envs and {"cold_start", "warm"} & set(names):
+        needed += ["ours", *(p for p in lambda_cases.PEERS if not p.startswith("ours"))]
+    if use_envs and "client_cpu" in names and "pydynox" not in needed:
+        needed.append("pydynox")
+    if chart:
+        needed.append("chart")
+    return envs.ensure_available(needed) if needed else ({}, {})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 when every selected case ran, 1 when one failed."""
     args = parse_args(argv)
@@ -222,16 +337,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .cases import lambda_cases
     from .cases.common import aws_environment, seed
 
-    use_envs = not args.no_envs
-    want_chart = not args.no_chart
-    needed = (list(lambda_cases.PEERS) if {"cold_start", "warm"} & set(names) else []) if use_envs else []
-    if want_chart:
-        needed.append("chart")
-    ready = envs.ensure_all(needed) if needed else {}
+    ready, failed = environments(names, use_envs=not args.no_envs, chart=not args.no_chart)
+    peer_envs = {k: v for k, v in ready.items() if k != "chart"}
+    baseline = None if args.baseline.lower() == "none" else args.baseline
 
     with aws_environment(), dynamodb(args.endpoint) as endpoint:
         seed(endpoint)
-        cases = run_cases(names, endpoint, s, use_envs=use_envs)
+        cases = run_cases(names, endpoint, s, ready=peer_envs, failed=failed, baseline=baseline)
 
     results: dict[str, Any] = {
         "meta": {
@@ -242,6 +354,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "settings": asdict(s),
             "labels": lambda_cases.LABELS,
+            "baseline": baseline,
+            "baseline_same_sources": baseline is not None
+            and envs.same_sources("ours-package", "ours-before"),
+            "environments_failed": failed,
             "versions": {name: envs.versions(env) for name, env in ready.items() if name != "chart"},
             "duration_s": time.perf_counter() - started,
         },

@@ -2,7 +2,8 @@
 
 The table ``dynamorm_bench`` (``pk`` hash key, ``sk`` range key, both strings) holds
 :data:`GET_ITEMS` items under ``pk = "get"`` (read by the GetItem, throughput and Lambda
-cases) and :data:`QUERY_ITEMS` under ``pk = "query"`` (the Query case). It is made and filled
+cases), :data:`QUERY_ITEMS` under ``pk = "query"`` (the Query case) and :data:`BIG_QUERY_ITEMS`
+under ``pk = "query1000"`` (the client-CPU case's large query). It is made and filled
 with plain boto3, independently of the library being measured.
 
 Every figure is a :class:`Figure`: the median of the samples with their min and max. Ratios are
@@ -25,6 +26,9 @@ QUERY_PK = "query"
 PUT_PK = "put"
 GET_ITEMS = 100
 QUERY_ITEMS = 100
+#: The large query partition (the client-CPU case reads it whole, into models).
+BIG_QUERY_PK = "query1000"
+BIG_QUERY_ITEMS = 1000
 
 #: DynamoDB Local keeps one database per access key and region: every client of a run,
 #: in this process or in a handler's, uses these same values.
@@ -100,6 +104,7 @@ def seed(endpoint: str) -> None:
     ser = TypeSerializer().serialize
     items = [item_values(pk, i) for pk in (GET_PK, PUT_PK) for i in range(GET_ITEMS)]
     items += [item_values(QUERY_PK, i) for i in range(QUERY_ITEMS)]
+    items += [item_values(BIG_QUERY_PK, i) for i in range(BIG_QUERY_ITEMS)]
     for start in range(0, len(items), 25):
         chunk = items[start : start + 25]
         request: dict[str, Any] = {

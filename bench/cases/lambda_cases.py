@@ -6,7 +6,8 @@ item from DynamoDB Local.
 
 * **Cold start**: a fresh process per run; the time from spawning it to the first invocation's
   answer (interpreter start, imports, init phase, first request). Runs go round-robin over the
-  libraries (the order rotates), so each round's ratios compare processes started seconds apart.
+  libraries (in a new shuffled order each round, from a fixed seed, so that no library always
+  follows the same neighbour), so each round's ratios compare processes started seconds apart.
   For ours, the handler also reports its init phase split into imports, model compilation and
   client creation; the first request is the first invocation's duration.
 * **Warm**: one process per library, all alive at once; after the cold invocation and a few
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -34,22 +36,39 @@ HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
 ROOT = HANDLERS_DIR.parent.parent
 
 #: The libraries compared, in report order: handler module and the distribution it needs.
+#: The three rows of ours share one handler: ``ours`` and ``ours_lean`` differ only in the
+#: transport they ask for (``BENCH_OURS_HTTP``), ``ours_before`` in the package it imports (the
+#: baseline revision's, see :func:`bench.envs.compiled_package`).
 PEERS: dict[str, tuple[str, str]] = {
     "ours": ("ours_handler.handler", "dynamorm_async"),
+    "ours_lean": ("ours_handler.handler", "dynamorm_async"),
+    "ours_before": ("ours_handler.handler", "dynamorm_async"),
     "boto3": ("boto3_handler.handler", "boto3"),
     "pynamodb": ("pynamodb_handler.handler", "pynamodb"),
     "aioboto3": ("aioboto3_handler.handler", "aioboto3"),
     "aiobotocore": ("aiobotocore_handler.handler", "aiobotocore"),
     "aiodynamo": ("aiodynamo_handler.handler", "aiodynamo"),
+    "pydynox": ("pydynox_handler.handler", "pydynox"),
 }
+#: The rows of ours whose ratios against every other row are reported.
+OURS_ROWS = ("ours", "ours_lean")
+#: Each row of ours' transport, as the handler's ``BENCH_OURS_HTTP``.
+OURS_HTTP = {"ours": "aiobotocore", "ours_lean": "lean", "ours_before": "aiobotocore"}
 LABELS = {
-    "ours": "ours (model + LambdaDB)",
+    "ours": "ours (model + LambdaDB, aiobotocore transport)",
+    "ours_lean": "ours (model + LambdaDB, lean transport)",
+    "ours_before": "ours before (baseline revision, aiobotocore)",
     "boto3": "boto3 (module-level client)",
     "pynamodb": "PynamoDB",
     "aioboto3": "aioboto3 (resource, asyncio.run per call)",
     "aiobotocore": "aiobotocore (asyncio.run + create_client per call)",
     "aiodynamo": "aiodynamo + httpx (asyncio.run per call)",
+    "pydynox": "pydynox (Rust core; asyncio.run per call)",
 }
+#: Variables never passed on to a handler: the developer's import path (ours comes from its
+#: compiled copy, the peers from their environments) and anything that stops bytecode caching
+#: (a deployed function runs from compiled code).
+STRIPPED_ENV = ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
 #: Function settings given to every handler.
 MEMORY_MB = 1024
 FUNCTION_TIMEOUT = 30.0
@@ -57,10 +76,11 @@ FUNCTION_TIMEOUT = 30.0
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """Where one library's handler runs: its interpreter, and extra import paths."""
+    """Where one library's handler runs: its interpreter, extra import paths and variables."""
 
     python: str
     extra_paths: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
 
 
 def current_interpreter_runtimes(peers: Sequence[str]) -> tuple[dict[str, Runtime], dict[str, str]]:
@@ -77,6 +97,20 @@ def current_interpreter_runtimes(peers: Sequence[str]) -> tuple[dict[str, Runtim
     return found, skipped
 
 
+def shuffled(items: Sequence[str], round_no: int) -> list[str]:
+    """``items`` in the order of round ``round_no``: shuffled, the same in every run.
+
+    A fixed rotation would keep each library right after the same neighbour in every round (the
+    rows of ours, which share an environment, always one after the other), so any carry-over
+    from one start to the next would favour the same side every time.
+    """
+    import random
+
+    order = list(items)
+    random.Random(round_no).shuffle(order)
+    return order
+
+
 def _event(i: int) -> dict[str, str]:
     return {"pk": GET_PK, "sk": sk(i % GET_ITEMS)}
 
@@ -87,6 +121,20 @@ def _check(peer: str, answer: Any, i: int) -> None:
         raise AssertionError(f"the {peer} handler answered {answer!r}, expected {expected!r}")
 
 
+def handler_environment(
+    runtime: Runtime, endpoint: str, env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """A handler's variables: this process's without :data:`STRIPPED_ENV`, plus the benchmark's."""
+    inherited = {k: v for k, v in os.environ.items() if k not in STRIPPED_ENV}
+    return {
+        **inherited,
+        "BENCH_ENDPOINT_URL": endpoint,
+        "BENCH_TABLE": TABLE,
+        **dict(runtime.env),
+        **(env or {}),
+    }
+
+
 def _process(peer: str, runtime: Runtime, endpoint: str, env: Mapping[str, str] | None = None) -> Any:
     from dynamorm_async.testing.lambda_runtime import LambdaProcess
 
@@ -95,7 +143,8 @@ def _process(peer: str, runtime: Runtime, endpoint: str, env: Mapping[str, str] 
         task_root=HANDLERS_DIR,
         python=runtime.python,
         extra_paths=runtime.extra_paths,
-        env={"BENCH_ENDPOINT_URL": endpoint, "BENCH_TABLE": TABLE, **(env or {})},
+        inherit_env=False,
+        env=handler_environment(runtime, endpoint, env),
         memory_mb=MEMORY_MB,
         timeout=FUNCTION_TIMEOUT,
         function_name=f"bench-{peer}",
@@ -119,8 +168,9 @@ def cold_start(
     """
     peers = list(runtimes)
     samples: dict[str, list[float]] = {p: [] for p in peers}
-    phases: dict[str, list[float]] = {
-        k: [] for k in ("runtime_ms", "imports_ms", "model_ms", "client_ms", "first_request_ms")
+    phase_names = ("runtime_ms", "imports_ms", "model_ms", "client_ms", "first_request_ms")
+    phases: dict[str, dict[str, list[float]]] = {
+        row: {k: [] for k in phase_names} for row in OURS_ROWS if row in runtimes
     }
     with tempfile.TemporaryDirectory(prefix="bench-phases-") as tmp:
         phases_file = Path(tmp) / "phases.json"
@@ -130,27 +180,29 @@ def cold_start(
             with _process(peer, runtimes[peer], endpoint) as fn:
                 _answer(peer, fn, fn.invoke(_event(0)))
         for r in range(runs):
-            order = peers[r % len(peers) :] + peers[: r % len(peers)]
+            order = shuffled(peers, r)
             for peer in order:
-                env = {"BENCH_PHASES_FILE": str(phases_file)} if peer == "ours" else None
+                env = {"BENCH_PHASES_FILE": str(phases_file)} if peer in phases else None
                 with _process(peer, runtimes[peer], endpoint, env) as fn:
                     invocation = fn.invoke(_event(r))
                     _check(peer, _answer(peer, fn, invocation), r)
                     samples[peer].append(fn.cold_start_ms)
-                    if peer == "ours":
+                    if peer in phases:
                         marks = json.loads(phases_file.read_text())
                         for k in ("imports_ms", "model_ms", "client_ms"):
-                            phases[k].append(marks[k])
-                        phases["runtime_ms"].append(
+                            phases[peer][k].append(marks[k])
+                        phases[peer]["runtime_ms"].append(
                             fn.init_ms - marks["imports_ms"] - marks["model_ms"] - marks["client_ms"]
                         )
-                        phases["first_request_ms"].append(invocation.duration_ms)
+                        phases[peer]["first_request_ms"].append(invocation.duration_ms)
     out: dict[str, Any] = {"settings": {"runs": runs, "memory_mb": MEMORY_MB}}
     out["ms"] = {p: Figure.of(s, "ms") for p, s in samples.items()}
-    if "ours" in samples:
-        out["ours_vs"] = {p: ratios(samples["ours"], samples[p]) for p in peers if p != "ours"}
-        if phases["imports_ms"]:
-            out["ours_phases"] = {k: Figure.of(v, "ms") for k, v in phases.items()}
+    for row in OURS_ROWS:
+        if row in samples:
+            # ours / library, run by run (below 1: ours starts faster).
+            out[f"{row}_vs"] = {p: ratios(samples[row], samples[p]) for p in peers if p != row}
+        if phases.get(row, {}).get("imports_ms"):
+            out[f"{row}_phases"] = {k: Figure.of(v, "ms") for k, v in phases[row].items()}
     return out
 
 
@@ -169,7 +221,7 @@ def warm(
             for i in range(warmup):
                 _answer(peer, fn, fn.invoke(_event(i)))
         for i in range(invocations):
-            order = peers[i % len(peers) :] + peers[: i % len(peers)]
+            order = shuffled(peers, i)
             for peer in order:
                 fn = fns[peer]
                 invocation = fn.invoke(_event(i))
@@ -180,4 +232,8 @@ def warm(
     if "ours" in samples:
         # Speed-up: how many times faster ours answers than each peer (peer / ours, per round).
         out["speedup_vs"] = {p: ratios(samples[p], samples["ours"]) for p in peers if p != "ours"}
+    for row in OURS_ROWS:
+        if row in samples:
+            # ours / library, round by round (below 1: ours answers faster).
+            out[f"{row}_vs"] = {p: ratios(samples[row], samples[p]) for p in peers if p != row}
     return out

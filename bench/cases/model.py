@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+from typing import Annotated, Any
 
 from dynamorm_async import HashKey, Model, RangeKey
 
@@ -21,3 +22,23 @@ class BenchItem(Model, table=TABLE):
     active: bool
     tags: list[str]
     address: dict[str, str]
+
+
+def http_supported() -> bool:
+    """Whether this build's :class:`~dynamorm_async.TransportConfig` lets the caller pick the transport."""
+    from dataclasses import fields
+
+    from dynamorm_async import TransportConfig
+
+    return "http" in {f.name for f in fields(TransportConfig)}
+
+
+def ours_options(http: str | None) -> dict[str, Any]:
+    """``http=`` for ``DB`` when ``http`` is given and this build has that option; else nothing."""
+    return {"http": http} if http and http_supported() else {}
+
+
+def ours_http_from_env() -> str:
+    """The transport the in-process cases give ours: ``BENCH_OURS_HTTP``, by default aiobotocore
+    (the same HTTP stack as the raw aiobotocore baseline they compare with)."""
+    return os.environ.get("BENCH_OURS_HTTP") or "aiobotocore"

@@ -1,6 +1,7 @@
 """Case 3: the cost of one operation, ours against raw aiobotocore doing the same by hand.
 
-One process, one event loop, two clients made with the same configuration. Each round runs
+One process, one event loop, two clients made with the same configuration (ours on the transport
+``BENCH_OURS_HTTP`` names, aiobotocore by default: the raw side's own HTTP stack). Each round runs
 ``ops`` operations of each kind with ours and with raw aiobotocore back to back (the order
 alternates between rounds), measuring wall time and this process's CPU time (``process_time``:
 DynamoDB Local runs in its own JVM, so this is the client's CPU alone). Figures are per
@@ -110,10 +111,15 @@ async def run(endpoint: str, *, rounds: int = 15, ops: int = 20, query_ops: int 
 
     from dynamorm_async import DB
 
+    from .model import ours_http_from_env, ours_options
     from .raw import client_kwargs
 
     async with (
-        DB(endpoint_url=endpoint, region=client_kwargs(endpoint)["region_name"]) as db,
+        DB(
+            endpoint_url=endpoint,
+            **ours_options(ours_http_from_env()),
+            region=client_kwargs(endpoint)["region_name"],
+        ) as db,
         AioSession().create_client("dynamodb", **client_kwargs(endpoint)) as client,
     ):
         sides = {"ours": _ours_ops(db), "raw": _raw_ops(client)}

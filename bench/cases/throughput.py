@@ -2,7 +2,8 @@
 
 The async sides run 32 workers in one anyio task group pulling from one shared counter; boto3
 runs the same reads on one client (boto3 clients are thread-safe) in a pool of 32 threads.
-Every side has at least 32 pooled connections. Each round runs all three back to back (the
+Every side has at least 32 pooled connections. Ours uses the transport ``BENCH_OURS_HTTP``
+names (aiobotocore by default). Each round runs all three back to back (the
 order rotates); the figures are operations per second and client CPU per operation, and the
 ratios are ours / raw and ours / boto3 per round (above 1 means ours is faster).
 
@@ -55,7 +56,7 @@ async def run(endpoint: str, *, rounds: int = 5, total: int = 1000, concurrency:
 
     from dynamorm_async import DB
 
-    from .model import BenchItem
+    from .model import BenchItem, ours_http_from_env, ours_options
     from .raw import client_kwargs
 
     boto_client = boto3.client(
@@ -66,7 +67,7 @@ async def run(endpoint: str, *, rounds: int = 5, total: int = 1000, concurrency:
     )
     samples: dict[str, list[float]] = {f"{s}_{k}": [] for s in SIDES for k in ("ops", "cpu")}
     async with (
-        DB(endpoint_url=endpoint, region=REGION) as db,
+        DB(endpoint_url=endpoint, **ours_options(ours_http_from_env()), region=REGION) as db,
         AioSession().create_client("dynamodb", **client_kwargs(endpoint)) as raw,
     ):
         items = db.manager(BenchItem)

@@ -1,5 +1,9 @@
 """Ours: a model and ``LambdaDB`` at module level (compiled and connected in the init phase).
 
+``BENCH_OURS_HTTP`` picks the transport (``"lean"``, ``"aiobotocore"``, ``"auto"``): it is passed
+as ``http=`` only when this build's ``TransportConfig`` has that option, so the same handler
+also runs an older revision of the package (the benchmark's baseline).
+
 With ``BENCH_PHASES_FILE`` set, the init phase's timings are written there as JSON, so the
 benchmark can split the cold start into imports, model compilation and client creation.
 """
@@ -10,10 +14,11 @@ import time
 
 _t_start = time.perf_counter()
 
+import dataclasses  # noqa: E402
 import os  # noqa: E402
 from typing import Annotated, Any  # noqa: E402
 
-from dynamorm_async import HashKey, Model, RangeKey  # noqa: E402
+from dynamorm_async import HashKey, Model, RangeKey, TransportConfig  # noqa: E402
 from dynamorm_async.aws_lambda import LambdaDB  # noqa: E402
 
 _t_imported = time.perf_counter()
@@ -35,7 +40,11 @@ class BenchItem(Model, table=os.environ.get("BENCH_TABLE", "dynamorm_bench")):
 
 _t_model = time.perf_counter()
 
-db = LambdaDB(models=[BenchItem], endpoint_url=os.environ.get("BENCH_ENDPOINT_URL"))
+_http = os.environ.get("BENCH_OURS_HTTP")
+_options = (
+    {"http": _http} if _http and "http" in {f.name for f in dataclasses.fields(TransportConfig)} else {}
+)
+db = LambdaDB(models=[BenchItem], endpoint_url=os.environ.get("BENCH_ENDPOINT_URL"), **_options)
 
 _t_ready = time.perf_counter()
 
