@@ -368,9 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     written = report.write(results, args.out, chart_python=chart_python)
     print(report.summary(report.jsonable(results)))
     print("\nwritten: " + ", ".join(_shown(p) for p in written))
-    failed = [n for n, c in cases.items() if "error" in c]
-    if failed:
-        print(f"bench: FAILED cases: {', '.join(failed)}", file=sys.stderr)
+    failed_cases = [n for n, c in cases.items() if "error" in c]
+    if failed_cases:
+        print(f"bench: FAILED cases: {', '.join(failed_cases)}", file=sys.stderr)
         return 1
     return 0
 

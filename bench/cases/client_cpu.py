@@ -258,7 +258,9 @@ async def run(
     if pydynox_python is None:
         missing.setdefault("pydynox", "no pydynox environment")
     sides: dict[str, Measure] = {}
-    samples = {w: {k: {side: [] for side in LABELS} for k in ("wall", "cpu")} for w in WORKLOADS}
+    samples: dict[str, dict[str, dict[str, list[float]]]] = {
+        w: {k: {side: [] for side in LABELS} for k in ("wall", "cpu")} for w in WORKLOADS
+    }
     async with AsyncExitStack() as stack:
         for side in OURS_SIDES:
             if side not in missing:
