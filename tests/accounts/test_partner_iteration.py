@@ -115,9 +115,11 @@ async def test_a_page_cursor_made_under_one_partner_is_refused_under_another(
             await db.manager(Row).scan().page(first.cursor)  # another query too
     assert "'a'" not in str(caught.value)  # b learns nothing about who made it
     assert len(proxy.dynamodb_records()) == sent  # refused before anything was sent
-    async with db.partner("a"):  # the partner that made it pages on
+    async with db.partner("a") as a_db:  # the partner that made it pages on, through either manager
         second = await query.page(first.cursor)
+        again = await a_db.manager(Row).query(Row.attr.group == "g").limit(2).page(first.cursor)
     assert [(row.owner, row.n) for row in [*first, *second]] == [("a", n) for n in range(4)]
+    assert again.items == second.items
 
 
 async def test_a_page_chain_started_in_a_scan_stays_with_its_partner(
