@@ -29,9 +29,9 @@ class Transport(Protocol):
     Optional, and so not part of the protocol's checked methods: ``bind() -> Transport``, the
     transport to send a run of related calls through (every page of one query, every segment of
     one parallel scan). A transport that routes each call by the calling context returns the one
-    it would route to now; a transport without ``bind`` is used as it is. Reads call it once when
-    they start (:func:`dynamorm_async.query.pages.bind`). Likewise optional: ``label``, the
-    ``str | None`` that names the transport's account (a partner id); cursors are bound to it.
+    it would route to now; a transport without ``bind`` is used as it is. Queries and scans call
+    it once, when they start. Likewise optional: ``label``, the ``str | None`` that names the
+    transport's account (a partner id); cursors are bound to it.
     """
 
     async def call(
