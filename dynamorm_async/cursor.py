@@ -22,8 +22,17 @@ and refuses unsigned cursors, with no call-site change.
 Cursors are not encrypted: the key values inside (e.g. a partition key) can be read by whoever
 holds the cursor, signed or not.
 
+Bound to a label. A cursor made through a labelled transport (a partner's: the label is the partner
+id) carries a hash of the label, and is taken back only under the same label; a cursor made
+without one only without one. So with partner accounts, a cursor made under partner ``a`` is
+refused under ``b``, and under no partner, even though one secret signs for all of them. Signed,
+that is a guarantee; unsigned cursors are checked just the same, which catches mix-ups, but a
+client can edit an unsigned cursor to pass. The label is hashed so that it is not spelled out in
+the cursor (a hash of a guessable id does not hide it from someone who guesses).
+
 Format: ``<payload>`` or ``<payload>.<tag>``, each part unpadded base64url, where the payload is
-compact JSON ``{"v": 1, "f": <fingerprint>, "s": <signed>, "k": <key>}``.
+compact JSON ``{"v": 1, "f": <fingerprint>, "s": <signed>, "k": <key>}``, plus ``"a": <label
+hash>`` for a labelled transport (a cursor without ``"a"`` belongs to no label).
 """
 
 from __future__ import annotations
@@ -114,13 +123,27 @@ def fingerprint(*parts: Any) -> str:
 # --------------------------------------------------------------------------- encode / decode
 
 
+def _label_hash(label: str | None) -> str | None:
+    """What a cursor carries for ``label``: a short hash, or ``None`` for no label."""
+    return None if label is None else fingerprint("label", label)
+
+
 def encode_cursor(
-    key: Mapping[str, Mapping[str, Any]], *, fingerprint: str, keys: Sequence[bytes] = ()
+    key: Mapping[str, Mapping[str, Any]],
+    *,
+    fingerprint: str,
+    keys: Sequence[bytes] = (),
+    label: str | None = None,
 ) -> str:
-    """A cursor for ``key`` (a ``LastEvaluatedKey``), signed with ``keys[0]`` when keys are given."""
+    """A cursor for ``key`` (a ``LastEvaluatedKey``), signed with ``keys[0]`` when keys are given.
+
+    ``label`` is the label of the transport that read it (a partner id), or ``None``.
+    """
     import json
 
-    payload = {"v": _VERSION, "f": fingerprint, "s": bool(keys), "k": _json_value(dict(key))}
+    payload: dict[str, Any] = {"v": _VERSION, "f": fingerprint, "s": bool(keys), "k": _json_value(dict(key))}
+    if label is not None:
+        payload["a"] = _label_hash(label)
     text = _b64encode(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("utf-8"))
     if keys:
         return f"{text}.{_b64encode(_tag(keys[0], text))}"
@@ -133,14 +156,17 @@ def decode_cursor(
     fingerprint: str,
     key_types: Mapping[str, str],
     keys: Sequence[bytes] = (),
+    label: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The ``ExclusiveStartKey`` inside ``cursor``, after every check.
 
     ``key_types`` maps each key attribute the cursor must hold to its type (``S``, ``N`` or ``B``);
-    with ``keys`` the cursor must be signed by one of them.
+    with ``keys`` the cursor must be signed by one of them; it must have been made with the
+    same ``label`` (the transport's label, a partner id, or ``None``).
 
     :raises InvalidCursor: malformed, tampered with, unsigned (or signed) against the
-        configuration, made by another query, or holding other key attributes.
+        configuration, made under another label or by another query, or holding other key
+        attributes.
     """
     if not isinstance(cursor, str) or not cursor:
         raise InvalidCursor("a cursor is a non-empty string")
@@ -168,12 +194,16 @@ def decode_cursor(
 
     try:
         payload = json.loads(_b64decode(body))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        # RecursionError: JSON nested deeper than the interpreter's recursion limit ("[[[[...").
         raise InvalidCursor("cursor is not a valid cursor (it does not decode)") from None
     if not isinstance(payload, dict) or payload.get("v") != _VERSION:
         raise InvalidCursor("cursor is not a valid cursor (unknown format or version)")
     if payload.get("s") is not bool(keys):
         raise InvalidCursor("cursor's signing state does not match the configuration")
+    if payload.get("a") != _label_hash(label):
+        # Says neither label: the message may reach a tenant, who must not learn about others.
+        raise InvalidCursor("cursor was made under another account (partner) than this one")
     found = payload.get("f")
     if not isinstance(found, str):
         raise InvalidCursor("cursor is not a valid cursor (no query fingerprint)")

@@ -123,6 +123,13 @@ class RoutingTransport:
     async def connect(self) -> None:
         await self._target().connect()
 
+    def bind(self) -> PartnerTransport:
+        """The active partner's transport, for a read that must stay in one account to its end.
+
+        :raises UnknownPartner: no partner is active.
+        """
+        return self._target()
+
     async def call(
         self, operation: str, params: Mapping[str, Any], *, table: str | None = None
     ) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from ..expressions import Between, Compare, Condition, Encoder, Function, Path, 
 from ..model import Model
 from ..requests import GSI_CONSISTENT, ReadPlan, check_paths, projection_paths, read_params
 from .keys import KeyPart, Target, canonical, key_value, misfit, parse_key_condition, same_key_value
-from .pages import pages
+from .pages import bind, label_of, pages
 from .parallel import ParallelScan
 
 if TYPE_CHECKING:
@@ -139,9 +139,13 @@ class _Read(Generic[M]):
             no_filter=no_filter,
         )
 
-    def _start_key(self, plan: ReadPlan, cursor: str) -> dict[str, Any]:
+    def _start_key(self, plan: ReadPlan, cursor: str, label: str | None) -> dict[str, Any]:
         start = decode_cursor(
-            cursor, fingerprint=plan.fingerprint, key_types=plan.key_types, keys=self.manager.cursor_secret
+            cursor,
+            fingerprint=plan.fingerprint,
+            key_types=plan.key_types,
+            keys=self.manager.cursor_secret,
+            label=label,
         )
         if plan.partition is not None:
             attr, value = plan.partition
@@ -164,15 +168,19 @@ class _Read(Generic[M]):
         return decode
 
     async def __aiter__(self) -> AsyncIterator[M]:
-        """Every item, page after page (one request at a time), at most ``limit`` of them."""
+        """Every item, page after page (one request at a time), at most ``limit`` of them.
+
+        Every page is read where the first was (the partner active when iteration started).
+        """
         plan = self.plan()
+        transport = bind(self.manager.transport)
         decode = self._decoder(plan)
         remaining = self.max_items
 
         def limit() -> int | None:
             return self._limit_for(plan, remaining)
 
-        async with aclosing(pages(self.manager.transport.call, plan, limit=limit)) as responses:
+        async with aclosing(pages(transport.call, plan, limit=limit)) as responses:
             async for response in responses:
                 for raw in response.get("Items", ()):
                     yield decode(raw)
@@ -186,13 +194,17 @@ class _Read(Generic[M]):
 
         A page holds ``limit`` items (or ``page_size`` when no limit is set), reading as many
         requests as the filter needs, fewer at the end; with neither set it is one DynamoDB
-        response. The cursor is signed when the manager has a cursor secret.
+        response. The cursor is signed when the manager has a cursor secret, and bound to the
+        transport's label (the partner active now): only a ``page()`` under the same partner
+        (or, for a cursor made under none, under none) takes it back.
 
         :raises InvalidCursor: ``cursor`` is malformed, altered, unsigned where signing is
-            configured, or was made by another query; nothing is sent then.
+            configured, was made by another query or under another partner; nothing is sent then.
         """
         plan = self.plan()
-        start = None if cursor is None else self._start_key(plan, cursor)
+        transport = bind(self.manager.transport)
+        label = label_of(transport)
+        start = None if cursor is None else self._start_key(plan, cursor, label)
         want = self.max_items if self.max_items is not None else self.request_limit
         raws: list[Item] = []
         next_key: dict[str, Any] | None = None
@@ -200,7 +212,7 @@ class _Read(Generic[M]):
         def limit() -> int | None:
             return self._limit_for(plan, None if want is None else want - len(raws))
 
-        async with aclosing(pages(self.manager.transport.call, plan, start=start, limit=limit)) as responses:
+        async with aclosing(pages(transport.call, plan, start=start, limit=limit)) as responses:
             async for response in responses:
                 got: list[Item] = response.get("Items", [])
                 last = response.get("LastEvaluatedKey") or None
@@ -218,18 +230,21 @@ class _Read(Generic[M]):
         items = [decode(raw) for raw in raws]
         if next_key is None:
             return Page(items, None)
-        cursor_out = encode_cursor(next_key, fingerprint=plan.fingerprint, keys=self.manager.cursor_secret)
+        cursor_out = encode_cursor(
+            next_key, fingerprint=plan.fingerprint, keys=self.manager.cursor_secret, label=label
+        )
         return Page(items, cursor_out)
 
     async def count(self) -> int:
         """How many items match (``Select=COUNT`` over every page), capped at ``limit``."""
         plan = self.plan(count=True)
+        transport = bind(self.manager.transport)
         total = 0
 
         def limit() -> int | None:
             return self._limit_for(plan, None if self.max_items is None else self.max_items - total)
 
-        async with aclosing(pages(self.manager.transport.call, plan, limit=limit)) as responses:
+        async with aclosing(pages(transport.call, plan, limit=limit)) as responses:
             async for response in responses:
                 total += int(response.get("Count", 0))
                 if self.max_items is not None and total >= self.max_items:

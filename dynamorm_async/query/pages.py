@@ -3,6 +3,12 @@
 Query and scan iteration, ``page()``, ``count()`` and each parallel scan segment all read through
 :func:`pages`; they differ only in where they start, what ``Limit`` each request asks for, and
 what they do with the responses.
+
+Each of them first calls :func:`bind` on the manager's transport, once, when it starts, and sends
+every later request (every page, every segment) through what it returned. A transport that picks
+its destination per call from the calling context (one account among several) thereby keeps one
+result stream in one place: the second page goes where the first went, whatever is active when
+the consumer asks for it.
 """
 
 from __future__ import annotations
@@ -17,9 +23,28 @@ if TYPE_CHECKING:
 
     from ..marshal import Item
     from ..requests import ReadPlan
+    from ..transport import Transport
 
 #: ``transport.call``: sends one request and returns DynamoDB's response.
 Call = Callable[..., Awaitable[dict[str, Any]]]
+
+
+def bind(transport: Transport) -> Transport:
+    """The transport to send a whole read through: ``transport.bind()`` if it has one, else itself.
+
+    ``bind()`` is optional on a transport (see :class:`~dynamorm_async.transport.Transport`).
+    """
+    binder = getattr(transport, "bind", None)
+    if binder is None:
+        return transport
+    bound: Transport = binder()
+    return bound
+
+
+def label_of(transport: Transport) -> str | None:
+    """The label of a (bound) transport, or ``None``: whom its cursors belong to."""
+    label = getattr(transport, "label", None)
+    return label if isinstance(label, str) else None
 
 
 async def pages(
@@ -49,4 +74,4 @@ async def pages(
             return
 
 
-__all__ = ["Call", "pages"]
+__all__ = ["Call", "bind", "label_of", "pages"]

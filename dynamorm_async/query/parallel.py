@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, NoReturn, TypeVar
 
 from ..model import Model
-from .pages import pages
+from .pages import bind, pages
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -108,12 +108,13 @@ class ParallelScan(Generic[M]):
 
         A context manager rather than a plain ``async for``: the worker tasks must be stopped
         by the task that started them, which only a block that is left deterministically ensures.
+        Every segment is read where the block was entered (the partner active then).
         """
         import anyio
 
         plans = self._plans()  # compile (and validate) everything before starting a task
         scan = self.scan
-        call = scan.manager.transport.call
+        call = bind(scan.manager.transport).call
         schema = scan.manager.schema
         decode = schema.decode_partial if plans[0].partial else schema.decode
         page_size = scan.request_limit
@@ -159,7 +160,7 @@ class ParallelScan(Generic[M]):
         import anyio
 
         plans = self._plans(count=True)
-        call = self.scan.manager.transport.call
+        call = bind(self.scan.manager.transport).call
         limiter = anyio.CapacityLimiter(self.concurrency)
         totals = [0] * len(plans)
         page_size = self.scan.request_limit

@@ -24,7 +24,15 @@ from typing import Any, Protocol, runtime_checkable
 
 @runtime_checkable
 class Transport(Protocol):
-    """Sends DynamoDB (or STS) operations: the only thing the request layer above calls."""
+    """Sends DynamoDB (or STS) operations: the only thing the request layer above calls.
+
+    Optional, and so not part of the protocol's checked methods: ``bind() -> Transport``, the
+    transport to send a run of related calls through (every page of one query, every segment of
+    one parallel scan). A transport that routes each call by the calling context returns the one
+    it would route to now; a transport without ``bind`` is used as it is. Queries and scans call
+    it once, when they start. Likewise optional: ``label``, the ``str | None`` that names the
+    transport's account (a partner id); cursors are bound to it.
+    """
 
     async def call(
         self, operation: str, params: Mapping[str, Any], *, table: str | None = None

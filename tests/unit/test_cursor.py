@@ -167,3 +167,38 @@ def test_signing_keys() -> None:
         signing_keys("short")
     with pytest.raises(InvalidInput):
         signing_keys([123])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(("opening", "depth"), [("[", 3000), ('{"":', 1200)], ids=["arrays", "objects"])
+def test_deeply_nested_json_is_an_invalid_cursor_not_a_recursion_error(opening: str, depth: int) -> None:
+    closing = "]" if opening == "[" else "}"
+    text = opening * depth + "1" + closing * depth
+    bad = base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+    assert len(bad) <= MAX_CURSOR_LENGTH  # it reaches the JSON decoder
+    with pytest.raises(InvalidCursor, match="does not decode"):
+        decode_cursor(bad, fingerprint=FP, key_types=TYPES)
+
+
+@pytest.mark.parametrize("keys", [(), K1], ids=["unsigned", "signed"])
+def test_a_cursor_is_taken_back_only_under_the_label_it_was_made_under(keys: tuple[bytes, ...]) -> None:
+    made_by_a = encode_cursor(KEY, fingerprint=FP, keys=keys, label="tenant-a")
+    made_by_none = encode_cursor(KEY, fingerprint=FP, keys=keys)
+    assert decode_cursor(made_by_a, fingerprint=FP, key_types=TYPES, keys=keys, label="tenant-a") == KEY
+    assert decode_cursor(made_by_none, fingerprint=FP, key_types=TYPES, keys=keys) == KEY
+    refused = [(made_by_a, "tenant-b"), (made_by_a, None), (made_by_none, "tenant-a")]
+    for cursor, label in refused:
+        with pytest.raises(InvalidCursor, match="another account") as caught:
+            decode_cursor(cursor, fingerprint=FP, key_types=TYPES, keys=keys, label=label)
+        assert "tenant" not in str(caught.value)  # names neither side
+    assert "tenant-a" not in json.dumps(payload_of(made_by_a))  # hashed, not spelled out
+    assert payload_of(made_by_a)["a"] != payload_of(encode_cursor(KEY, fingerprint=FP, label="tenant-b"))["a"]
+
+
+def test_a_signed_cursor_moved_to_another_label_breaks_its_signature() -> None:
+    made_by_a = encode_cursor(KEY, fingerprint=FP, keys=K1, label="tenant-a")
+    moved = payload_of(made_by_a)
+    moved["a"] = payload_of(encode_cursor(KEY, fingerprint=FP, label="tenant-b"))["a"]
+    with pytest.raises(InvalidCursor, match="signature"):
+        decode_cursor(
+            with_payload(made_by_a, moved), fingerprint=FP, key_types=TYPES, keys=K1, label="tenant-b"
+        )
