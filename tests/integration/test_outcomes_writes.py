@@ -8,7 +8,7 @@ is read back with plain boto3 straight from DynamoDB Local, never through our co
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 import pytest
@@ -38,7 +38,7 @@ class Doc(Model, table=f"outcome-docs-{_SUFFIX}"):
     version: Annotated[int, Version()] = 0
 
 
-def _get(client: DynamoDBClient, model: type[Model], key: dict[str, str]) -> dict[str, object] | None:
+def _get(client: DynamoDBClient, model: type[Model], key: dict[str, str]) -> Any:
     table = model.__dynamorm_schema__.require_table()
     answer = client.get_item(TableName=table, Key={k: {"S": v} for k, v in key.items()}, ConsistentRead=True)
     return answer.get("Item")
