@@ -313,6 +313,7 @@ class Manager(Generic[M]):
         on_unprocessed: Literal["raise", "return"] = "raise",
         concurrency: Concurrency | None = None,
         backoff: Backoff | None = None,
+        outcome: BatchWriteResult[M] | None = None,
     ) -> BatchWriteResult[M]:
         """Put and delete any number of items, 25 per BatchWriteItem, ``concurrency`` requests at a time.
 
@@ -323,6 +324,9 @@ class Manager(Generic[M]):
         Unprocessed writes are retried like :meth:`batch_get`'s keys; what is left raises
         :class:`PartialFailure` or, with ``on_unprocessed="return"``, is listed in the
         :class:`~dynamorm_async.batch.BatchWriteResult`. Written instances are updated in place.
+        Every write ends in exactly one of done, not done and in doubt (sent, answer lost);
+        ``outcome`` (a ``BatchWriteResult``) is filled in place however the call ends, also when
+        it is cancelled from outside.
         """
         from .batch import batch_write
 
@@ -333,6 +337,7 @@ class Manager(Generic[M]):
             on_unprocessed=on_unprocessed,
             concurrency=concurrency,
             backoff=backoff,
+            outcome=outcome,
         )
 
     # ---- query and scan
