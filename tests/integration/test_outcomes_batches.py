@@ -210,7 +210,8 @@ async def test_a_batch_cancelled_from_outside_propagates_and_leaves_its_report(
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(write)
-            while proxy.counts["requests"] < 6:  # the first 3 were answered, the next 3 are in flight
+            # The first 3 were answered, the next 3 are in flight (the proxy's counts are plain ints).
+            while proxy.counts["requests"] < 6:  # noqa: ASYNC110
                 await anyio.sleep(0.01)
             await anyio.sleep(0.1)
             tg.cancel_scope.cancel()
@@ -279,11 +280,16 @@ async def test_batch_writer_error_in_the_block_reports_what_was_done(
     await tables(Reading)
     readings = _readings(40, tag="e")
     async with DB(region=AWS_REGION, endpoint_url=dynamodb_local) as db:
-        with pytest.raises(RuntimeError) as caught:
-            async with db.batch_writer() as w:
+        w = db.batch_writer()
+
+        async def fail_half_way() -> None:
+            async with w:
                 for r in readings:
                     await w.put(r)
                 raise RuntimeError("the handler failed half way")
+
+        with pytest.raises(RuntimeError) as caught:
+            await fail_half_way()
     result = w.result
     assert result.put == readings[:25] and result.unprocessed == readings[25:] and not result.in_doubt
     assert "25 write(s) done, 15 not done, 0 in doubt" in "".join(caught.value.__notes__)
