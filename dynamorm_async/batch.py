@@ -217,8 +217,9 @@ async def batch_get(
         return result
     n = len(result.unprocessed)
     raise _partial_failure(
-        f"batch_get from {table!r}: {n} key{'s' if n != 1 else ''} not read when retrying "
-        f"stopped ({result.reason}); {len(items)} item(s) were read",
+        f"batch_get from {table!r}: {n} key{'s' if n != 1 else ''} not read when retrying stopped "
+        f"({result.reason}{'; cancelled BatchGetItem in flight' if runner.cut else ''}); "
+        f"{len(items)} item(s) were read",
         operation="BatchGetItem",
         unprocessed=result.unprocessed,
         done=result.items,
@@ -345,7 +346,7 @@ def write_failure(what: str, result: BatchWriteResult[Any], cut: bool) -> Partia
     n, d = len(result.unprocessed), len(result.in_doubt)
     return _partial_failure(
         f"{what}: {n} write{'s' if n != 1 else ''} not done and {d} in doubt (sent, no answer) "
-        f"when it stopped ({result.reason}{', requests cut off in flight' if cut else ''}); "
+        f"when it stopped ({result.reason}{'; cancelled BatchWriteItem in flight' if cut else ''}); "
         f"{len(result.put) + len(result.deleted)} applied",
         operation="BatchWriteItem",
         unprocessed=result.unprocessed,
