@@ -10,10 +10,10 @@ A :class:`Ledger` follows each item of a batch call by identity. An item is
 
 :class:`Runner` resends leftovers per chunk (``UnprocessedItems``/``UnprocessedKeys`` and
 requests that failed transiently) with the library's backoff, bounded by attempts and by the
-active deadline, inside its own cancel scope ending at that deadline. When a request is still
-in flight at the deadline, the cancellation is caught and the ledger says which items were cut
-off: the caller raises :class:`~dynamorm_async.errors.DeadlinePartialFailure` with the three
-sets instead of a bare timeout. A cancellation from anywhere else (the caller's task group)
+active deadline. When the deadline's cancel scope (a Lambda deadline scope) cuts requests off in
+flight, the cancellation is caught and the ledger says which items were cut off: the caller
+raises :class:`~dynamorm_async.errors.DeadlinePartialFailure` with the three sets instead of a
+bare timeout. A cancellation from anywhere else (the caller's task group)
 propagates as it is; the caller fills its result object on the way out so nothing is lost.
 """
 
@@ -102,8 +102,6 @@ class Runner(Generic[T]):
 
     async def run(self, send: Send[T], chunks: list[list[T]]) -> None:
         """Send every chunk until done or a bound is hit; raises a non-transient error, or a cancellation."""
-        import math
-
         import anyio
 
         left = remaining()
@@ -114,19 +112,16 @@ class Runner(Generic[T]):
             return
         deadline = current_deadline()
         try:
-            with anyio.CancelScope(deadline=deadline.at if deadline is not None else math.inf) as own:
-                async with anyio.create_task_group() as tg:
-                    for chunk in chunks:
-                        tg.start_soon(self._one, send, chunk, tg.cancel_scope)
+            async with anyio.create_task_group() as tg:
+                for chunk in chunks:
+                    tg.start_soon(self._one, send, chunk, tg.cancel_scope)
         except anyio.get_cancelled_exc_class():
             if deadline is None or deadline.remaining() > 0:
                 raise  # cancelled from outside: it must propagate
-            self.cut = True  # the deadline scope around us fired first: reported, not lost
-            self._stop("deadline", None)
-            return
-        if own.cancelled_caught:
+            # The deadline's cancel scope (e.g. the Lambda one) cut requests off: reported, not lost.
             self.cut = True
             self._stop("deadline", None)
+            return
         if self._failure is not None:
             raise self._failure
 
