@@ -296,3 +296,37 @@ async def test_batch_writer_error_in_the_block_reports_what_was_done(
     _check_three_sets(
         readings, result.put, result.unprocessed_puts, result.in_doubt_puts, _stored(boto3_client)
     )
+
+
+async def test_batch_writer_cut_off_at_the_deadline_reports_the_three_sets(
+    dynamodb_local: str, tables: TableFactory, boto3_client: DynamoDBClient
+) -> None:
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 800
+
+    await tables(Reading)
+    readings = _readings(60, tag="d")
+    # The first request is answered; the second is held past the deadline.
+    faults = Faults(schedule=("ok",), latency=1.0, delay=1.0, operations=_BATCH_WRITE)
+    async with (
+        FaultProxy(dynamodb_local, faults) as proxy,
+        DB(region=AWS_REGION, endpoint_url=proxy.endpoint_url) as db,
+    ):
+        w = db.batch_writer()
+
+        async def write_all() -> None:
+            async with w:
+                for r in readings:
+                    await w.put(r)
+
+        with pytest.raises(DeadlinePartialFailure) as caught, with_lambda_timeout(Context(), buffer=0.3):
+            await write_all()
+    result = w.result
+    assert caught.value.result is result and caught.value.operation == "BatchWriteItem"
+    assert result.put == readings[:25] and result.in_doubt == readings[25:50]
+    assert result.unprocessed == []  # the 50th put raised: the last 10 never reached the writer
+    await anyio.sleep(1.0)
+    _check_three_sets(
+        readings[:50], result.put, result.unprocessed_puts, result.in_doubt_puts, _stored(boto3_client)
+    )
