@@ -5,16 +5,21 @@ BatchWriteItem requests of up to 25 puts and deletes, at most ``concurrency`` re
 (an anyio :class:`~anyio.CapacityLimiter`, which may be shared between calls to bound them
 together). What DynamoDB leaves unprocessed (``UnprocessedKeys``/``UnprocessedItems``, returned
 when a partition is throttled or a response would pass 16 MB) is resent by
-:func:`dynamorm_async.retry.drain`: exponential backoff with full jitter, bounded by a number of
-attempts and by the active deadline. A request whose own botocore retries ran out on a transient
+:class:`dynamorm_async.outcome.Runner`: exponential backoff with full jitter, bounded by a number
+of attempts and by the active deadline. A request whose transport retries ran out on a transient
 error (throttle, 5xx, dropped connection) counts as wholly unprocessed and is retried the same way.
 
-Whatever is still unprocessed at the end is never dropped: it is raised as
-:class:`~dynamorm_async.errors.PartialFailure` (``unprocessed`` lists exactly those keys or
-writes, ``done`` what succeeded), or returned when the caller passes ``on_unprocessed="return"``.
-A non-transient error (validation, missing table, credentials) means the request itself is wrong:
-it is raised as it is and the requests still running are cancelled. Puts and deletes are
-idempotent, so such a batch can simply be sent again once the cause is fixed.
+Nothing is dropped: every write ends in exactly one of three sets, done, not done (certainly not
+applied) and in doubt (sent, the answer lost: DynamoDB may have applied it), followed by
+:class:`dynamorm_async.outcome.Ledger`. Writes not done or in doubt at the end are raised as
+:class:`~dynamorm_async.errors.PartialFailure` (``unprocessed``, ``in_doubt``, ``done``), or
+returned when the caller passes ``on_unprocessed="return"``. A deadline scope that cancels
+requests in flight (Lambda) makes it a ``DeadlinePartialFailure`` with the same sets; a
+cancellation from elsewhere propagates, and the ``outcome=`` result object keeps the report. A
+non-transient error (validation, missing table, credentials) means the request itself is wrong:
+it is raised as it is (with the report as ``outcome``) and the requests still running are
+cancelled. Puts and deletes are idempotent, so such a batch can simply be sent again once the
+cause is fixed.
 
 Managers expose these as :meth:`Manager.batch_get <dynamorm_async.manager.Manager.batch_get>` and
 :meth:`Manager.batch_write <dynamorm_async.manager.Manager.batch_write>`.
