@@ -39,9 +39,7 @@ def lazy_exports(
         if new is not None:
             import warnings
 
-            warnings.warn(
-                f"{package}.{name} is deprecated; use {new}", DeprecationWarning, stacklevel=2
-            )
+            warnings.warn(f"{package}.{name} is deprecated; use {new}", DeprecationWarning, stacklevel=2)
             return namespace[new] if new in namespace else __getattr__(new)
         module = where.get(name)
         if module is None:

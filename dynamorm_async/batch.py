@@ -5,16 +5,21 @@ BatchWriteItem requests of up to 25 puts and deletes, at most ``concurrency`` re
 (an anyio :class:`~anyio.CapacityLimiter`, which may be shared between calls to bound them
 together). What DynamoDB leaves unprocessed (``UnprocessedKeys``/``UnprocessedItems``, returned
 when a partition is throttled or a response would pass 16 MB) is resent by
-:func:`dynamorm_async.retry.drain`: exponential backoff with full jitter, bounded by a number of
-attempts and by the active deadline. A request whose own botocore retries ran out on a transient
+:class:`dynamorm_async.outcome.Runner`: exponential backoff with full jitter, bounded by a number
+of attempts and by the active deadline. A request whose transport retries ran out on a transient
 error (throttle, 5xx, dropped connection) counts as wholly unprocessed and is retried the same way.
 
-Whatever is still unprocessed at the end is never dropped: it is raised as
-:class:`~dynamorm_async.errors.PartialFailure` (``unprocessed`` lists exactly those keys or
-writes, ``done`` what succeeded), or returned when the caller passes ``on_unprocessed="return"``.
-A non-transient error (validation, missing table, credentials) means the request itself is wrong:
-it is raised as it is and the requests still running are cancelled. Puts and deletes are
-idempotent, so such a batch can simply be sent again once the cause is fixed.
+Nothing is dropped: every write ends in exactly one of three sets, done, not done (certainly not
+applied) and in doubt (sent, the answer lost: DynamoDB may have applied it), followed by
+:class:`dynamorm_async.outcome.Ledger`. Writes not done or in doubt at the end are raised as
+:class:`~dynamorm_async.errors.PartialFailure` (``unprocessed``, ``in_doubt``, ``done``), or
+returned when the caller passes ``on_unprocessed="return"``. A deadline scope that cancels
+requests in flight (Lambda) makes it a ``DeadlinePartialFailure`` with the same sets; a
+cancellation from elsewhere propagates, and the ``outcome=`` result object keeps the report. A
+non-transient error (validation, missing table, credentials) means the request itself is wrong:
+it is raised as it is (with the report as ``outcome``) and the requests still running are
+cancelled. Puts and deletes are idempotent, so such a batch can simply be sent again once the
+cause is fixed.
 
 Managers expose these as :meth:`Manager.batch_get <dynamorm_async.manager.Manager.batch_get>` and
 :meth:`Manager.batch_write <dynamorm_async.manager.Manager.batch_write>`.
@@ -22,7 +27,7 @@ Managers expose these as :meth:`Manager.batch_get <dynamorm_async.manager.Manage
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
 
@@ -30,6 +35,7 @@ from .concurrency import batch_concurrency
 from .deadline import remaining
 from .errors import DeadlinePartialFailure, DuplicateKey, InvalidInput, PartialFailure
 from .expressions import Path
+from .outcome import Ledger, Runner
 from .requests import (
     MAX_GET_KEYS,
     MAX_WRITE_ITEMS,
@@ -46,7 +52,7 @@ from .requests import (
     key_id,
     key_item,
 )
-from .retry import DEFAULT_BACKOFF, Backoff, Outcome, StopReason, drain
+from .retry import DEFAULT_BACKOFF, Backoff, StopReason
 
 if TYPE_CHECKING:
     import anyio
@@ -64,28 +70,37 @@ OnUnprocessed = Literal["raise", "return"]
 #: A number of concurrent requests, or an ``anyio.CapacityLimiter`` shared with other calls.
 Concurrency = Union[int, "anyio.CapacityLimiter"]
 
-_Send = Callable[[list[T]], Awaitable[list[T] | None]]
-
 
 @dataclass(slots=True)
 class BatchGetResult(Generic[M]):
     """What :func:`batch_get` read (``items``, in the order of the requested keys) and what it could not.
 
-    ``unprocessed`` holds the keys exactly as they were passed in (first occurrence of each), so
-    they can be handed back to ``batch_get``; ``reason`` says why retrying stopped, if it did.
+    ``unprocessed`` holds every key not read, exactly as passed in (first occurrence of each),
+    ready to be handed back to ``batch_get``; ``in_doubt`` is the part of them whose request
+    was sent and never answered (``not_done`` the rest). ``reason`` says why retrying stopped.
     """
 
     items: list[M]
     unprocessed: list[Any] = field(default_factory=list)
     reason: StopReason | None = None
+    in_doubt: list[Any] = field(default_factory=list)
+
+    @property
+    def not_done(self) -> list[Any]:
+        """The keys not read whose request was never sent or was answered "unprocessed"."""
+        doubt = {id(k) for k in self.in_doubt}
+        return [k for k in self.unprocessed if id(k) not in doubt]
 
 
 @dataclass(slots=True)
 class BatchWriteResult(Generic[M]):
-    """What :func:`batch_write` applied and what it could not, puts and deletes apart.
+    """What :func:`batch_write` applied, did not apply, and cannot know about, puts and deletes apart.
 
-    Items and keys are the objects passed in, in the order they were passed. Written model
-    instances have been updated in place (timestamps, version); unprocessed ones have not.
+    Every write passed in is in exactly one of three sets: done (``put``, ``deleted``), not done
+    (``unprocessed_puts``, ``unprocessed_deletes``: certainly not applied by this call) and in
+    doubt (``in_doubt_puts``, ``in_doubt_deletes``: sent, answer lost; DynamoDB may have applied
+    them). Items and keys are the objects passed in, in their order. Written model instances
+    were updated in place (timestamps, version); the others were not.
     """
 
     put: list[M] = field(default_factory=list)
@@ -93,11 +108,32 @@ class BatchWriteResult(Generic[M]):
     unprocessed_puts: list[M] = field(default_factory=list)
     unprocessed_deletes: list[Any] = field(default_factory=list)
     reason: StopReason | None = None
+    in_doubt_puts: list[M] = field(default_factory=list)
+    in_doubt_deletes: list[Any] = field(default_factory=list)
+
+    @property
+    def done(self) -> list[Any]:
+        """Every write applied: the puts (model instances), then the deletes (keys)."""
+        return [*self.put, *self.deleted]
 
     @property
     def unprocessed(self) -> list[Any]:
-        """Every write not applied: the unprocessed puts (model instances), then the deletes (keys)."""
+        """Every write certainly not applied: the unprocessed puts, then the deletes (also ``not_done``)."""
         return [*self.unprocessed_puts, *self.unprocessed_deletes]
+
+    not_done = unprocessed
+
+    @property
+    def in_doubt(self) -> list[Any]:
+        """Every write sent whose answer never came: the puts, then the deletes. Safe to send again."""
+        return [*self.in_doubt_puts, *self.in_doubt_deletes]
+
+    def clear(self) -> None:
+        """Empty every list (a result object is filled afresh by each call it is passed to)."""
+        for name in ("put", "deleted", "unprocessed_puts", "unprocessed_deletes", "in_doubt_puts"):
+            getattr(self, name).clear()
+        self.in_doubt_deletes.clear()
+        self.reason = None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -113,53 +149,6 @@ def _limiter(concurrency: Concurrency | None) -> anyio.CapacityLimiter:
     if concurrency < 1:
         raise InvalidInput("concurrency must be at least 1")
     return anyio.CapacityLimiter(concurrency)
-
-
-class _Runner(Generic[T]):
-    """Runs one :func:`drain` per chunk in a task group; collects leftovers, the stop reason and errors.
-
-    A non-transient error in one chunk cancels the others and is re-raised as it is (not
-    wrapped in an exception group) once the task group has finished.
-    """
-
-    def __init__(self, backoff: Backoff) -> None:
-        self.backoff = backoff
-        self.left: list[T] = []
-        self.reason: StopReason | None = None
-        self.last_error: BaseException | None = None
-        self._failure: BaseException | None = None
-
-    async def run(self, send: _Send[T], chunks: list[list[T]]) -> None:
-        import anyio
-
-        left = remaining()
-        if left is not None and left <= 0:
-            # Checked before any await: past the deadline, a checkpoint would be cancelled by the
-            # deadline scope and the work would be lost from the error instead of reported.
-            self.left = [x for chunk in chunks for x in chunk]
-            self.reason = "deadline"
-            return
-        async with anyio.create_task_group() as tg:
-            for chunk in chunks:
-                tg.start_soon(self._one, send, chunk, tg.cancel_scope)
-        if self._failure is not None:
-            raise self._failure
-
-    async def _one(self, send: _Send[T], chunk: list[T], scope: anyio.CancelScope) -> None:
-        try:
-            outcome: Outcome[list[T]] = await drain(send, chunk, self.backoff)
-        except Exception as exc:
-            if self._failure is None:
-                self._failure = exc
-            scope.cancel()
-            return
-        if outcome.left:
-            self.left.extend(outcome.left)
-            # "deadline" wins over "attempts": it is the reason the caller can act on.
-            if self.reason != "deadline":
-                self.reason = outcome.reason
-            if outcome.error is not None:
-                self.last_error = outcome.error
 
 
 # --------------------------------------------------------------------------- batch get
@@ -181,6 +170,7 @@ async def batch_get(
     validated before anything is sent.
 
     :raises PartialFailure: keys were left unprocessed and ``on_unprocessed`` is ``"raise"``.
+    :raises DeadlinePartialFailure: the deadline cut requests off in flight (whatever the mode).
     """
     _check_mode(on_unprocessed)
     schema, table = manager.schema, manager.table
@@ -196,34 +186,49 @@ async def batch_get(
     found: dict[KeyId, dict[str, Any]] = {}
     limiter = _limiter(concurrency)
     call = manager.transport.call
+    ledger: Ledger[KeyId] = Ledger()
 
     async def send(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
         async with limiter:
-            response = await call("BatchGetItem", batch_get_request(table, template, chunk), table=table)
+            ids = [key_id(k) for k in chunk]
+            ledger.sending(ids)
+            try:
+                response = await call("BatchGetItem", batch_get_request(table, template, chunk), table=table)
+            except Exception as exc:
+                ledger.failed(ids, exc)
+                raise
         for raw in response.get("Responses", {}).get(table, ()):
             found[key_id(key_from_item(key_attrs, raw))] = raw
         left: list[dict[str, Any]] = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        ledger.answered(ids, {key_id(k) for k in left}, response)
         return left
 
-    runner: _Runner[dict[str, Any]] = _Runner(backoff or DEFAULT_BACKOFF)
+    runner: Runner[dict[str, Any]] = Runner(backoff or DEFAULT_BACKOFF)
     await runner.run(send, chunks([item for _, item in requested.values()], MAX_GET_KEYS))
 
     partial = bool(projection)
     items = [decode_item(schema, found[i], partial=partial) for i in requested if i in found]
-    leftover = {key_id(k) for k in runner.left}.difference(found)
-    result = BatchGetResult(items, [requested[i][0] for i in requested if i in leftover])
+    result = BatchGetResult(items)
+    for i, (passed, _) in requested.items():
+        state = "done" if i in found else ledger.state(i)
+        if state != "done":
+            result.unprocessed.append(passed)
+            if state == "in_doubt":
+                result.in_doubt.append(passed)
     if not result.unprocessed:
         return result
     result.reason = runner.reason
-    if on_unprocessed == "return":
+    if on_unprocessed == "return" and not runner.cut:
         return result
     n = len(result.unprocessed)
     raise _partial_failure(
-        f"batch_get from {table!r}: {n} key{'s' if n != 1 else ''} still unprocessed when retrying "
-        f"stopped ({result.reason}); {len(items)} item(s) were read",
+        f"batch_get from {table!r}: {n} key{'s' if n != 1 else ''} not read when retrying stopped "
+        f"({result.reason}{'; cancelled BatchGetItem in flight' if runner.cut else ''}); "
+        f"{len(items)} item(s) were read",
         operation="BatchGetItem",
         unprocessed=result.unprocessed,
         done=result.items,
+        in_doubt=result.in_doubt,
         reason=result.reason,
         result=result,
     ) from runner.last_error
@@ -240,14 +245,19 @@ async def batch_write(
     on_unprocessed: OnUnprocessed = "raise",
     concurrency: Concurrency | None = None,
     backoff: Backoff | None = None,
+    outcome: BatchWriteResult[M] | None = None,
 ) -> BatchWriteResult[M]:
     """Put and delete many items; see :meth:`dynamorm_async.manager.Manager.batch_write`.
 
     Everything is encoded, size-checked and checked for duplicate keys before anything is sent.
+    ``outcome``, when given, is filled in place with the three sets however the call ends, also
+    when it is cancelled from outside (the cancellation propagates; the report stays there).
+    A non-transient error is raised as it is, with the report as its ``outcome`` attribute.
 
     :raises DuplicateKey: one key is written twice (two puts, two deletes, or a put and a delete).
     :raises ItemTooLarge: an item is over 400 KB.
-    :raises PartialFailure: writes were left unprocessed and ``on_unprocessed`` is ``"raise"``.
+    :raises PartialFailure: writes were not done or are in doubt and ``on_unprocessed`` is ``"raise"``.
+    :raises DeadlinePartialFailure: the deadline cut requests off in flight (whatever the mode).
     """
     _check_mode(on_unprocessed)
     schema, table = manager.schema, manager.table
@@ -272,53 +282,84 @@ async def batch_write(
         claim(batch_put(schema, obj, table=table), "a put", obj)
     for k in delete:
         claim(delete_item(schema, k, table=table), "a delete", k)
+    result: BatchWriteResult[M] = outcome if outcome is not None else BatchWriteResult()
+    result.clear()
     if not staged:
-        return BatchWriteResult()
+        return result
 
     limiter = _limiter(concurrency)
     call = manager.transport.call
+    key_attrs = schema.key_attrs
+    ledger: Ledger[KeyId] = Ledger()
 
     async def send(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
         async with limiter:
-            response = await call("BatchWriteItem", batch_write_request(table, chunk), table=table)
+            ids = [write_id(key_attrs, w) for w in chunk]
+            ledger.sending(ids)
+            try:
+                response = await call("BatchWriteItem", batch_write_request(table, chunk), table=table)
+            except Exception as exc:
+                ledger.failed(ids, exc)
+                raise
         left: list[dict[str, Any]] = response.get("UnprocessedItems", {}).get(table, [])
+        ledger.answered(ids, {write_id(key_attrs, w) for w in left}, response)
         return left
 
-    runner: _Runner[dict[str, Any]] = _Runner(backoff or DEFAULT_BACKOFF)
-    await runner.run(send, chunks([r.batch_item() for _, r, _ in staged], MAX_WRITE_ITEMS))
+    runner: Runner[dict[str, Any]] = Runner(backoff or DEFAULT_BACKOFF)
+    try:
+        await runner.run(send, chunks([r.batch_item() for _, r, _ in staged], MAX_WRITE_ITEMS))
+    except Exception as exc:
+        exc.outcome = result  # type: ignore[attr-defined]
+        raise
+    finally:  # also on a cancellation from outside: the report is in ``outcome``
+        fill_write_result(result, ((ledger.state(i), r, p) for i, r, p in staged), runner.reason)
+    if not result.unprocessed and not result.in_doubt:
+        result.reason = None
+        return result
+    if on_unprocessed == "return" and not runner.cut:
+        return result
+    raise write_failure(f"batch_write to {table!r}", result, runner.cut) from runner.last_error
 
-    key_attrs = schema.key_attrs
-    leftover = set()
-    for r in runner.left:
-        if "PutRequest" in r:
-            leftover.add(key_id(key_from_item(key_attrs, r["PutRequest"]["Item"])))
+
+def write_id(key_attrs: Collection[str], write: dict[str, Any]) -> KeyId:
+    """The key identity of one BatchWriteItem member (a ``PutRequest`` or a ``DeleteRequest``)."""
+    if "PutRequest" in write:
+        return key_id(key_from_item(key_attrs, write["PutRequest"]["Item"]))
+    return key_id(write["DeleteRequest"]["Key"])
+
+
+def fill_write_result(
+    result: BatchWriteResult[Any], outcomes: Iterable[tuple[str, ItemRequest, Any]], reason: StopReason | None
+) -> None:
+    """Sort each write (its state, request, what the caller passed) into ``result``; apply done puts."""
+    result.clear()
+    for state, request, passed in outcomes:
+        is_put = request.operation == "PutItem"
+        if state == "done":
+            if is_put:
+                request.apply()
+            (result.put if is_put else result.deleted).append(passed)
+        elif state == "in_doubt":
+            (result.in_doubt_puts if is_put else result.in_doubt_deletes).append(passed)
         else:
-            leftover.add(key_id(r["DeleteRequest"]["Key"]))
-    result: BatchWriteResult[M] = BatchWriteResult()
-    for ident, request, passed in staged:
-        if request.operation == "PutItem":
-            if ident in leftover:
-                result.unprocessed_puts.append(passed)
-                continue
-            request.apply()
-            result.put.append(passed)
-        else:
-            (result.unprocessed_deletes if ident in leftover else result.deleted).append(passed)
-    if not leftover:
-        return result
-    result.reason = runner.reason
-    if on_unprocessed == "return":
-        return result
-    n = len(result.unprocessed)
-    raise _partial_failure(
-        f"batch_write to {table!r}: {n} write{'s' if n != 1 else ''} still unprocessed when retrying "
-        f"stopped ({result.reason}); {len(result.put) + len(result.deleted)} applied",
+            (result.unprocessed_puts if is_put else result.unprocessed_deletes).append(passed)
+    result.reason = reason
+
+
+def write_failure(what: str, result: BatchWriteResult[Any], cut: bool) -> PartialFailure:
+    """The error for a batch write that ended with writes not done or in doubt."""
+    n, d = len(result.unprocessed), len(result.in_doubt)
+    return _partial_failure(
+        f"{what}: {n} write{'s' if n != 1 else ''} not done and {d} in doubt (sent, no answer) "
+        f"when it stopped ({result.reason}{'; cancelled BatchWriteItem in flight' if cut else ''}); "
+        f"{len(result.put) + len(result.deleted)} applied",
         operation="BatchWriteItem",
         unprocessed=result.unprocessed,
-        done=[*result.put, *result.deleted],
+        done=result.done,
+        in_doubt=result.in_doubt,
         reason=result.reason,
         result=result,
-    ) from runner.last_error
+    )
 
 
 def _partial_failure(
@@ -327,6 +368,7 @@ def _partial_failure(
     operation: str,
     unprocessed: Sequence[Any],
     done: Sequence[Any],
+    in_doubt: Sequence[Any],
     reason: StopReason | None,
     result: Any,
 ) -> PartialFailure:
@@ -337,11 +379,18 @@ def _partial_failure(
             operation=operation,
             unprocessed=unprocessed,
             done=done,
+            in_doubt=in_doubt,
             result=result,
             remaining=remaining(),
         )
     return PartialFailure(
-        message, operation=operation, unprocessed=unprocessed, done=done, reason=reason, result=result
+        message,
+        operation=operation,
+        unprocessed=unprocessed,
+        done=done,
+        in_doubt=in_doubt,
+        reason=reason,
+        result=result,
     )
 
 
@@ -360,4 +409,7 @@ __all__ = [
     "OnUnprocessed",
     "batch_get",
     "batch_write",
+    "fill_write_result",
+    "write_failure",
+    "write_id",
 ]

@@ -11,6 +11,8 @@ from .schema import schema_of
 from .transport import RawTransport, Transport, TransportConfig, as_transport, build_transport
 
 if TYPE_CHECKING:
+    from .batch_writer import BatchWriter
+    from .retry import Backoff
     from .transactions import TransactWrite
 
 M = TypeVar("M", bound=Model)
@@ -79,6 +81,21 @@ class DB:
 
         # Each item goes to its manager's table, as the manager's own requests do.
         return TransactWrite(self.transport, token=token, table_of=lambda model: self.manager(model).table)
+
+    def batch_writer(self, *, flush_size: int = 25, backoff: Backoff | None = None) -> BatchWriter:
+        """A buffered writer of puts and deletes of any models (see :mod:`dynamorm_async.batch_writer`).
+
+        ``async with db.batch_writer() as w: await w.put(order)``: sent ``flush_size`` at a time,
+        leftovers retried with ``backoff``; ``w.result`` says what was done, not done, in doubt.
+        """
+        from .batch_writer import BatchWriter  # not needed by a first request: cold start
+
+        return BatchWriter(
+            self.transport,
+            table_of=lambda model: self.manager(model).table,
+            flush_size=flush_size,
+            backoff=backoff,
+        )
 
     async def transact_get(self, gets: Sequence[Model | tuple[type[Model], Any]]) -> list[Any]:
         """Read up to 100 items (instances or ``(ModelClass, key)`` pairs) as one consistent snapshot.

@@ -152,7 +152,10 @@ class PartialFailure(DynamORMError):
 
     ``done`` holds what did succeed (fetched models, or writes applied); ``reason`` says why the
     retries stopped (``"attempts"`` or ``"deadline"``); ``result`` is the operation's full result
-    object when it has one (e.g. a batch write's puts and deletes apart).
+    object when it has one (e.g. a batch write's puts and deletes apart). ``in_doubt`` lists
+    what was sent and never answered: DynamoDB may or may not have applied it. For writes the
+    three lists are disjoint (``unprocessed`` is what is certainly *not* done); for reads
+    ``unprocessed`` is every key not read, ``in_doubt`` included.
     """
 
     def __init__(
@@ -164,6 +167,7 @@ class PartialFailure(DynamORMError):
         done: Sequence[Any] = (),
         reason: str | None = None,
         result: Any = None,
+        in_doubt: Sequence[Any] = (),
     ) -> None:
         super().__init__(message)
         self.operation: str | None = operation
@@ -171,9 +175,16 @@ class PartialFailure(DynamORMError):
         self.done = list(done)
         self.reason = reason
         self.result = result
+        self.in_doubt = list(in_doubt)
+
+    @property
+    def not_done(self) -> list[Any]:
+        """What was certainly not done (for writes: ``unprocessed``; for reads: minus ``in_doubt``)."""
+        doubt = {id(x) for x in self.in_doubt}
+        return [x for x in self.unprocessed if id(x) not in doubt]
 
 
-class DeadlinePartialFailure(PartialFailure, LambdaTimeoutError):
+class DeadlinePartialFailure(PartialFailure, LambdaTimeoutError):  # type: ignore[misc]  # in_doubt: the list
     """A batch stopped at the deadline: ``unprocessed`` lists exactly what was not done.
 
     It is both a :class:`PartialFailure` (what is left) and a :class:`LambdaTimeoutError`, so a
@@ -189,6 +200,7 @@ class DeadlinePartialFailure(PartialFailure, LambdaTimeoutError):
         done: Sequence[Any] = (),
         result: Any = None,
         remaining: float | None = None,
+        in_doubt: Sequence[Any] = (),
     ) -> None:
         PartialFailure.__init__(
             self,
@@ -198,6 +210,7 @@ class DeadlinePartialFailure(PartialFailure, LambdaTimeoutError):
             done=done,
             reason="deadline",
             result=result,
+            in_doubt=in_doubt,
         )
         self.remaining = remaining
 

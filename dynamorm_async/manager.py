@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from .cursor import signing_keys
-from .errors import ConditionCheckFailed, ItemNotFound
+from .errors import ConditionCheckFailed, InvalidInput, ItemNotFound
 from .expressions import Action, Condition, Path, Update
 from .requests import ItemRequest, decode_current, decode_item, delete_item, get_item, put_item, update_item
 from .schema import Schema, schema_of
@@ -51,13 +51,30 @@ class Manager(Generic[M]):
         result: M = decode_item(self.schema, item, partial=partial)
         return result
 
-    async def _send(self, request: ItemRequest) -> dict[str, Any]:
-        """Send one item request; a failed condition carries the current item as a model."""
+    async def _send(self, request: ItemRequest, actions: Sequence[Action | Update] = ()) -> dict[str, Any]:
+        """Send one item request; a failed condition carries the current item as a model.
+
+        A versioned write whose earlier attempt was lost and whose retry failed its version
+        condition succeeds when the current item is its own write
+        (:func:`~dynamorm_async.exactly_once.is_own_write`); the answer then holds that item.
+        """
         try:
             return await self.transport.call(request.operation, request.params, table=self.table)
         except ConditionCheckFailed as exc:
+            if exc.in_doubt and exc.attempts > 1 and request.expected_version is not None:
+                from .exactly_once import is_own_write
+
+                if is_own_write(self.schema, request, exc.item, actions):
+                    new = request.params.get("ReturnValues") == "ALL_NEW" and exc.item
+                    return {"Attributes": exc.item} if new else {}
             exc.item = decode_current(self.schema, exc.item)
             raise exc from exc.__cause__
+
+    async def _send_once(self, request: ItemRequest) -> None:
+        """Send a write as a one-item transaction with an idempotency token (``exactly_once=True``)."""
+        from .exactly_once import send_once
+
+        await send_once(self.transport, self.schema, request)
 
     # ------------------------------------------------------------------ reads
     async def get(
@@ -108,17 +125,23 @@ class Manager(Generic[M]):
         condition: Condition | None = None,
         overwrite: bool = True,
         ttl: _dt.timedelta | float | None = None,
+        exactly_once: bool = False,
     ) -> M:
         """Write the whole item. ``overwrite=False`` inserts only (fails if the key exists).
 
         The version (if declared) is checked and incremented, ``created_at``/``updated_at`` are
         set, and ``ttl`` (a duration from now) fills the TTL field. The instance is updated in
-        place only once DynamoDB has accepted the write, and returned.
+        place only once DynamoDB has accepted the write, and returned. ``exactly_once`` sends
+        it as a one-item transaction with an idempotency token (twice the write capacity; see
+        :mod:`dynamorm_async.exactly_once`).
         """
         request = put_item(
             self.schema, obj, condition=condition, overwrite=overwrite, ttl=ttl, table=self.table
         )
-        await self._send(request)
+        if exactly_once:
+            await self._send_once(request)
+        else:
+            await self._send(request)
         request.apply()
         return obj
 
@@ -128,6 +151,7 @@ class Manager(Generic[M]):
         *actions: Action | Update,
         condition: Condition | None = None,
         return_values: Literal["ALL_NEW", "ALL_OLD", "NONE"] = "ALL_NEW",
+        exactly_once: bool = False,
     ) -> M | None:
         """Apply update actions to one item and return it as ``return_values`` says.
 
@@ -135,11 +159,23 @@ class Manager(Generic[M]):
         instance refreshed in place: wholly with ``ALL_NEW``, else its version and ``updated_at``)
         or key values. Actions that touch a key attribute raise
         :class:`KeyUpdateError` before anything is sent.
+
+        A lost answer makes the transport send the update again: harmless for plain ``SET``
+        and ``REMOVE``, but ``ADD``, arithmetic (``total + 1``) and list appends would be
+        applied twice. ``exactly_once=True`` prevents that: the update goes as a one-item
+        TransactWriteItems with an idempotency token kept across retries, which DynamoDB
+        applies once (for 10 minutes). It costs twice the write capacity, and returns ``None``
+        (a transaction returns no item); the instance still gets its version and ``updated_at``.
         """
+        if exactly_once:
+            request = update_item(self.schema, key, actions, condition=condition, table=self.table)
+            await self._send_once(request)
+            request.apply()
+            return None
         request = update_item(
             self.schema, key, actions, condition=condition, return_values=return_values, table=self.table
         )
-        attributes = (await self._send(request)).get("Attributes")
+        attributes = (await self._send(request, actions)).get("Attributes")
         obj = request.target
         if return_values != "ALL_NEW" or not attributes:
             request.apply()  # the new version and updated_at, so the next versioned write matches
@@ -158,8 +194,21 @@ class Manager(Generic[M]):
         *,
         condition: Condition | None = None,
         return_old: bool = False,
+        exactly_once: bool = False,
     ) -> M | None:
-        """Delete one item; a model instance has its version checked. ``return_old`` returns the old item."""
+        """Delete one item; a model instance has its version checked. ``return_old`` returns the old item.
+
+        ``exactly_once`` sends it as a one-item transaction with an idempotency token (twice
+        the write capacity; ``return_old`` is then not available).
+        """
+        if exactly_once:
+            if return_old:
+                raise InvalidInput(
+                    "delete(exactly_once=True) cannot return the old item (a transaction does not)"
+                )
+            request = delete_item(self.schema, key, range_key, condition=condition, table=self.table)
+            await self._send_once(request)
+            return None
         request = delete_item(
             self.schema, key, range_key, condition=condition, return_old=return_old, table=self.table
         )
@@ -264,6 +313,7 @@ class Manager(Generic[M]):
         on_unprocessed: Literal["raise", "return"] = "raise",
         concurrency: Concurrency | None = None,
         backoff: Backoff | None = None,
+        outcome: BatchWriteResult[M] | None = None,
     ) -> BatchWriteResult[M]:
         """Put and delete any number of items, 25 per BatchWriteItem, ``concurrency`` requests at a time.
 
@@ -274,6 +324,9 @@ class Manager(Generic[M]):
         Unprocessed writes are retried like :meth:`batch_get`'s keys; what is left raises
         :class:`PartialFailure` or, with ``on_unprocessed="return"``, is listed in the
         :class:`~dynamorm_async.batch.BatchWriteResult`. Written instances are updated in place.
+        Every write ends in exactly one of done, not done and in doubt (sent, answer lost);
+        ``outcome`` (a ``BatchWriteResult``) is filled in place however the call ends, also when
+        it is cancelled from outside.
         """
         from .batch import batch_write
 
@@ -284,6 +337,7 @@ class Manager(Generic[M]):
             on_unprocessed=on_unprocessed,
             concurrency=concurrency,
             backoff=backoff,
+            outcome=outcome,
         )
 
     # ---- query and scan

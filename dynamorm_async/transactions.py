@@ -15,7 +15,9 @@ are set. So errors in the input surface at the ``tx.put(...)`` line, and the req
 fixed from then on: every :meth:`TransactWrite.commit` of one transaction sends the same
 request with the same ``ClientRequestToken``. DynamoDB applies a token once (for 10 minutes), so
 committing again after a network error, a timeout or an ambiguous answer is safe: it either
-applies the transaction or confirms that it already was.
+applies the transaction or confirms that it already was. A transaction cancelled only because
+another one held its items (``TransactionConflict``, ``TransactionInProgressException``) is sent
+again the same way, with the library's backoff, bounded by attempts and the active deadline.
 
 A cancelled transaction raises :class:`~dynamorm_async.errors.TransactionCanceled` whose
 ``reasons`` has one :class:`~dynamorm_async.errors.CancellationReason` per request, in the
@@ -31,7 +33,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
-from .errors import DuplicateKey, InvalidInput, TransactionCanceled
+from .errors import DuplicateKey, InvalidInput, ServiceError, TransactionCanceled
 from .expressions import Action, Condition, Update
 from .model import Model
 from .requests import (
@@ -47,6 +49,7 @@ from .requests import (
     transact_write_request,
     update_item,
 )
+from .retry import DEFAULT_BACKOFF, Backoff
 from .schema import Schema, schema_of
 
 if TYPE_CHECKING:
@@ -79,6 +82,8 @@ class TransactWrite:
         self._keys: dict[tuple[str, Any], int] = {}
         self._sent = False
         self.committed = False
+        #: How conflicts (``TransactionConflict``, ``TransactionInProgressException``) are retried.
+        self.backoff = DEFAULT_BACKOFF
 
     def __len__(self) -> int:
         return len(self._staged)
@@ -152,14 +157,7 @@ class TransactWrite:
         if not self._staged:
             raise InvalidInput("a transaction needs at least one request")
         self._sent = True
-        params = transact_write_request([r for _, r in self._staged], self.token)
-        try:
-            await self._transport.call("TransactWriteItems", params)
-        except TransactionCanceled as exc:
-            _decode_reasons(exc, [schema for schema, _ in self._staged])
-            raise
-        for _, request in self._staged:
-            request.apply()
+        await commit_requests(self._transport, self._staged, self.token, self.backoff)
         self.committed = True
 
     async def __aenter__(self) -> TransactWrite:
@@ -190,6 +188,47 @@ class TransactWrite:
         self._keys[ident] = len(self._staged)
         self._staged.append((schema, request))
         return len(self._staged) - 1
+
+
+#: Cancellation codes that say another transaction or write held an item: worth trying again.
+CONFLICT_CODES = frozenset({"TransactionConflict"})
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether a transaction failed only because of a concurrent one (retry with the same token)."""
+    if isinstance(exc, TransactionCanceled):
+        failed = [r.code for r in getattr(exc, "reasons", []) if r.failed]
+        return bool(failed) and all(code in CONFLICT_CODES for code in failed)
+    return isinstance(exc, ServiceError) and exc.code == "TransactionInProgressException"
+
+
+async def commit_requests(
+    transport: Transport,
+    staged: Sequence[tuple[Schema, ItemRequest]],
+    token: str,
+    backoff: Backoff = DEFAULT_BACKOFF,
+) -> None:
+    """Send staged requests as one TransactWriteItems with ``token``; apply them once committed.
+
+    Conflicts (:func:`is_conflict`) are retried with the same token and request, after a
+    full-jitter pause, bounded by ``backoff.attempts`` and the active deadline: the last
+    conflict is raised when a bound is hit. The transport retries transient errors itself,
+    with the same token too. Other cancellations raise at once, reasons decoded per model.
+    """
+    params = transact_write_request([r for _, r in staged], token)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await transport.call("TransactWriteItems", params)
+            break
+        except (TransactionCanceled, ServiceError) as exc:
+            if isinstance(exc, TransactionCanceled):
+                _decode_reasons(exc, [schema for schema, _ in staged])
+            if not is_conflict(exc) or await backoff.pause(attempt) is not None:
+                raise
+    for _, request in staged:
+        request.apply()
 
 
 def _schema(model: Any) -> Schema:
@@ -258,4 +297,11 @@ async def transact_get(
     return out
 
 
-__all__ = ["MAX_TRANSACT_ITEMS", "TransactWrite", "transact_get"]
+__all__ = [
+    "CONFLICT_CODES",
+    "MAX_TRANSACT_ITEMS",
+    "TransactWrite",
+    "commit_requests",
+    "is_conflict",
+    "transact_get",
+]

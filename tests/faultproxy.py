@@ -16,6 +16,9 @@ framed by ``Content-Length`` (chunked responses are read too). Per request it ca
   then reset without answering (DynamoDB applied it, the client cannot know: ``drop_response``);
 * forward the request and answer with a body that no longer matches its ``x-amz-crc32``
   header (``bad_checksum``: an answer corrupted on the way);
+* answer a TransactWriteItems with a cancellation for a conflict (``conflict``: every item's
+  reason is ``TransactionConflict``, as when another transaction holds the items), nothing
+  forwarded;
 * add latency;
 * answer a BatchWriteItem or BatchGetItem in part. The *request* is rewritten to leave some
   items (keys) out, and those are reported in ``UnprocessedItems`` (``UnprocessedKeys``) of the
@@ -31,6 +34,7 @@ at once at most, for assertions.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import socket
@@ -52,7 +56,7 @@ _MAX_HEAD = 64 * 1024
 _ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 
 #: Faults that replace the normal answer; at most one applies to a request.
-EXCLUSIVE_FAULTS = ("throttle", "server_error", "reset", "drop_response", "bad_checksum")
+EXCLUSIVE_FAULTS = ("throttle", "server_error", "reset", "drop_response", "bad_checksum", "conflict")
 
 
 @dataclass(frozen=True)
@@ -73,12 +77,14 @@ class Faults:
     reset: float = 0.0
     drop_response: float = 0.0
     bad_checksum: float = 0.0
+    conflict: float = 0.0
     latency: float = 0.0
     delay: float = 0.02
     partial: float = 0.0
     unprocessed_share: float = 0.5
     operations: frozenset[str] | None = None
     schedule: tuple[str, ...] = ()
+    drop_first: bool = False
 
     def __post_init__(self) -> None:
         if sum(getattr(self, f) for f in EXCLUSIVE_FAULTS) > 1.0:
@@ -159,6 +165,7 @@ class FaultProxy:
         self.by_operation: Counter[str] = Counter()
         self._rng = random.Random(seed)
         self._schedule = list(self.faults.schedule)
+        self._bodies: set[bytes] = set()
         self._port: int | None = None
         self._tg: TaskGroup | None = None
         self._in_flight = 0
@@ -247,12 +254,21 @@ class FaultProxy:
         self.counts["requests"] += 1
         self.by_operation[operation] += 1
         plan = self._plan(operation)
+        if self.faults.drop_first and (self.faults.operations is None or operation in self.faults.operations):
+            digest = hashlib.sha256(request.body).digest()
+            if digest not in self._bodies:
+                self._bodies.add(digest)
+                plan.fault = "drop_response"
         if plan.delay:
             self.counts["latency"] += 1
             await anyio.sleep(plan.delay)
         if plan.fault in ("throttle", "server_error"):
             self.counts[plan.fault] += 1
             await client.send(_error_response(plan.fault))
+            return True
+        if plan.fault == "conflict" and operation == "TransactWriteItems":
+            self.counts["conflict"] += 1
+            await client.send(_conflict_response(request))
             return True
         if plan.fault == "reset":
             self.counts["reset"] += 1
@@ -332,6 +348,28 @@ def _error_response(fault: str) -> bytes:
         ("x-amz-crc32", _crc32(body)),
     ]
     return _Message(b"HTTP/1.1 " + status, headers, body).encode()
+
+
+def _conflict_response(request: _Message) -> bytes:
+    """A TransactionCanceledException naming a conflict for every item of the transaction."""
+    items = json.loads(request.body).get("TransactItems", [])
+    reasons = [
+        {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"} for _ in items
+    ]
+    body = json.dumps(
+        {
+            "__type": _ERROR_PREFIX + "TransactionCanceledException",
+            "message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
+            f"[{', '.join('TransactionConflict' for _ in items)}]",
+            "CancellationReasons": reasons,
+        }
+    ).encode()
+    headers = [
+        ("Content-Type", _JSON_TYPE),
+        ("x-amzn-RequestId", str(uuid.uuid4())),
+        ("x-amz-crc32", _crc32(body)),
+    ]
+    return _Message(b"HTTP/1.1 400 Bad Request", headers, body).encode()
 
 
 async def _reset(stream: SocketStream) -> None:

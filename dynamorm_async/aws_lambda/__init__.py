@@ -89,4 +89,3 @@ __all__ = [
     "tuning_for_memory",
     "with_lambda_timeout",
 ]
-

@@ -139,7 +139,9 @@ class ContainerProvider:
         for _ in range(self.attempts):
             try:
                 response = await get_once(
-                    self.url, headers, seconds=self.timeout,
+                    self.url,
+                    headers,
+                    seconds=self.timeout,
                     cafile=self._environ.get("AWS_CA_BUNDLE") or None,
                 )
             except LeanConnectionError as exc:
@@ -228,16 +230,16 @@ class RefreshingCredentials:
             try:
                 credentials = normalize(await self._provider())
             except Exception as exc:
-                if current is not None and current.expiry is not None and (
-                    self._clock() < current.expiry - MANDATORY_MARGIN
+                if (
+                    current is not None
+                    and current.expiry is not None
+                    and (self._clock() < current.expiry - MANDATORY_MARGIN)
                 ):
                     return current
                 if isinstance(exc, LeanCredentialsError):
                     raise
                 # A custom provider's own error: name its type only, its message may hold secrets.
-                raise LeanCredentialsError(
-                    f"the credentials provider failed: {type(exc).__name__}"
-                ) from None
+                raise LeanCredentialsError(f"the credentials provider failed: {type(exc).__name__}") from None
             self.refreshes += 1
             self._current = credentials
             return credentials

@@ -194,8 +194,13 @@ class ConnectionPool:
         try:
             async with asyncio.timeout(self.read_timeout):
                 return await read_response(connection.reader)
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                _ProtocolError) as exc:
+        except (
+            OSError,
+            TimeoutError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            _ProtocolError,
+        ) as exc:
             raise _connection_error("read", exc, sent=True, reused=reused) from exc
 
     async def close(self) -> None:
@@ -214,8 +219,10 @@ def _connection_error(stage: str, exc: BaseException, *, sent: bool, reused: boo
     if isinstance(exc, TimeoutError):
         what = f"timed out ({stage})"
     elif isinstance(exc, asyncio.IncompleteReadError):
-        what = "the server closed the connection before answering" if not exc.partial else (
-            "the server closed the connection in the middle of the answer"
+        what = (
+            "the server closed the connection before answering"
+            if not exc.partial
+            else ("the server closed the connection in the middle of the answer")
         )
     else:
         what = f"{stage} failed: {type(exc).__name__}: {exc}"

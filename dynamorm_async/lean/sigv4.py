@@ -108,8 +108,7 @@ def sign(
         signing_key(secret_key, date, region, service), string_to_sign.encode("utf-8"), hashlib.sha256
     ).hexdigest()
     added["Authorization"] = (
-        f"{_ALGORITHM} Credential={access_key}/{scope}, "
-        f"SignedHeaders={signed_headers}, Signature={signature}"
+        f"{_ALGORITHM} Credential={access_key}/{scope}, SignedHeaders={signed_headers}, Signature={signature}"
     )
     return added
 

@@ -179,7 +179,9 @@ class LeanTransport:
             if response.status < 300:
                 raise LeanConnectionError(
                     f"DynamoDB answered HTTP {response.status} with a body that is not JSON",
-                    cause=exc, request_sent=True, reused_connection=False,
+                    cause=exc,
+                    request_sent=True,
+                    reused_connection=False,
                 ) from exc
             data = {}
         if response.status >= 300:

@@ -96,8 +96,12 @@ async def test_partner_assume_role_credentials_sign_into_their_own_account(moto_
                 RoleSessionName="lean",
                 ExternalId="lean-external-id",
             )["Credentials"]
-            return (answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"],
-                    answer["Expiration"])
+            return (
+                answer["AccessKeyId"],
+                answer["SecretAccessKey"],
+                answer["SessionToken"],
+                answer["Expiration"],
+            )
 
         return provider
 

@@ -102,7 +102,8 @@ async def test_every_operation_raises_a_typed_error_when_every_answer_is_lost(
     assert type(exc).__module__.startswith("dynamorm_async."), type(exc)
     lost = exc if isinstance(exc, ConnectionFailed) else exc.__cause__
     if isinstance(exc, PartialFailure):  # batches: what is left is listed; the last error says why
-        assert exc.unprocessed
+        # Sent and never answered: in doubt (DynamoDB may have applied it), not "not done".
+        assert exc.in_doubt and not exc.not_done
     else:
         assert isinstance(lost, ConnectionFailed), repr(exc)
         assert lost.code == CONNECTION_LOST and lost.may_have_reached_aws

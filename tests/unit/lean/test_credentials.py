@@ -138,7 +138,10 @@ async def test_container_endpoint_unreachable() -> None:
     ("environ", "url"),
     [
         ({"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/creds?id=1"}, "http://169.254.170.2/v2/creds?id=1"),
-        ({"AWS_CONTAINER_CREDENTIALS_FULL_URI": "https://creds.example.com/x"}, "https://creds.example.com/x"),
+        (
+            {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "https://creds.example.com/x"},
+            "https://creds.example.com/x",
+        ),
         ({"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://[::1]:9/x"}, "http://[::1]:9/x"),
         ({"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://169.254.170.23/v1"}, "http://169.254.170.23/v1"),
     ],

@@ -12,9 +12,22 @@ from dynamorm_async.lean import LeanConfigurationError, resolve_endpoint
 from dynamorm_async.lean.endpoints import endpoint_from_environment
 
 REGIONS = [
-    "us-east-1", "us-west-2", "eu-west-1", "eu-central-2", "ap-southeast-5", "ap-east-2", "sa-east-1",
-    "ca-west-1", "me-central-1", "af-south-1", "il-central-1", "mx-central-1",
-    "cn-north-1", "cn-northwest-1", "us-gov-west-1", "us-gov-east-1",
+    "us-east-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-2",
+    "ap-southeast-5",
+    "ap-east-2",
+    "sa-east-1",
+    "ca-west-1",
+    "me-central-1",
+    "af-south-1",
+    "il-central-1",
+    "mx-central-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "us-gov-west-1",
+    "us-gov-east-1",
     "xx-future-1",  # unknown regions fall back to the aws partition on both sides
 ]
 

@@ -166,8 +166,13 @@ async def test_connect_refused_is_not_in_doubt() -> None:
 @pytest.mark.parametrize(
     ("reply", "code", "status"),
     [
-        (answer(400, {"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException", "message": "slow"}),
-         "ThrottlingException", 400),
+        (
+            answer(
+                400, {"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException", "message": "slow"}
+            ),
+            "ThrottlingException",
+            400,
+        ),
         (answer(400, {"__type": "ValidationException", "Message": "bad"}), "ValidationException", 400),
         (answer(400, {"__type": "a#SerializationException:http://x/"}), "SerializationException", 400),
         (answer(502, raw_body=b"<html>bad gateway</html>"), "502", 502),

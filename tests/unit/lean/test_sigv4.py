@@ -15,9 +15,7 @@ from hypothesis import strategies as st
 from dynamorm_async.lean import sigv4
 
 _key_text = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=16, max_size=20)
-_secret_text = st.text(
-    alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40
-)
+_secret_text = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40)
 _token_text = st.one_of(
     st.none(), st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=80)
 )
@@ -102,12 +100,26 @@ def test_signature_is_byte_identical_to_botocore(
     headers["User-Agent"] = "lean-test"
     with pytest.MonkeyPatch.context() as mp:
         expected = botocore_signature(
-            url=url, headers=headers_for_botocore, body=body, access_key=access_key,
-            secret_key=secret_key, token=token, region=region, moment=moment, monkeypatch=mp,
+            url=url,
+            headers=headers_for_botocore,
+            body=body,
+            access_key=access_key,
+            secret_key=secret_key,
+            token=token,
+            region=region,
+            moment=moment,
+            monkeypatch=mp,
         )
     ours = sigv4.sign(
-        method="POST", path="/", headers=headers, body=body, access_key=access_key,
-        secret_key=secret_key, token=token, region=region, service="dynamodb",
+        method="POST",
+        path="/",
+        headers=headers,
+        body=body,
+        access_key=access_key,
+        secret_key=secret_key,
+        token=token,
+        region=region,
+        service="dynamodb",
         timestamp=sigv4.amz_date(moment.replace(tzinfo=datetime.UTC).timestamp()),
     )
     assert ours == expected
