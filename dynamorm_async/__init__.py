@@ -62,6 +62,7 @@ __all__ = [
     "Backoff",
     "BatchGetResult",
     "BatchWriteResult",
+    "BatchWriter",
     "CancellationReason",
     "Change",
     "Condition",
@@ -136,6 +137,7 @@ if TYPE_CHECKING:
         with_lambda_timeout,
     )
     from .batch import BatchGetResult, BatchWriteResult
+    from .batch_writer import BatchWriter
     from .query import Page, ParallelScan, Query, Scan
     from .retry import Backoff
     from .streams import Change, EventName, StreamRouter
@@ -155,6 +157,7 @@ _EXPORTS = {
         "with_lambda_timeout",
     ),
     ".batch": ("BatchGetResult", "BatchWriteResult"),
+    ".batch_writer": ("BatchWriter",),
     ".query": ("Page", "ParallelScan", "Query", "Scan"),
     ".retry": ("Backoff",),
     ".streams": ("Change", "EventName", "StreamRouter"),
