@@ -88,10 +88,20 @@ class TransportConfig:
     #: Backoff before retries: full jitter from ``backoff_base`` doubling up to ``backoff_cap`` seconds.
     backoff_base: float = 0.05
     backoff_cap: float = 2.0
+    #: The way to the wire: ``"lean"`` (the standard-library DynamoDB transport), ``"aiobotocore"``,
+    #: or ``"auto"``: lean inside a Lambda execution environment where it is complete (see
+    #: :func:`~dynamorm_async.transport.choose_http`), aiobotocore elsewhere.
+    http: str = "auto"
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts counts the first try and must be at least 1")
+        if self.http not in HTTP_CHOICES:
+            raise ValueError(f"http must be one of {sorted(HTTP_CHOICES)}, not {self.http!r}")
+
+
+#: The ways to the wire :attr:`TransportConfig.http` may name.
+HTTP_CHOICES = frozenset({"auto", "lean", "aiobotocore"})
 
 
 #: Hooks called with (operation, params, label) once before each call: X-Ray annotations, logging.
@@ -146,6 +156,9 @@ class TransportStats:
     retries: int = 0
     retries_free: int = 0
     by_operation: dict[str, int] = field(default_factory=dict)
+    #: Transports built per way to the wire (``lean``, ``aiobotocore``), and the last one chosen.
+    by_http: dict[str, int] = field(default_factory=dict)
+    http: str | None = None
 
 
 #: The live counters; read them through :func:`debug_stats`.
@@ -157,10 +170,11 @@ def debug_stats() -> TransportStats:
 
     For tests, benchmarks and debugging; the numbers are not a stable API.
     """
-    return dataclasses.replace(STATS, by_operation=dict(STATS.by_operation))
+    return dataclasses.replace(STATS, by_operation=dict(STATS.by_operation), by_http=dict(STATS.by_http))
 
 
 __all__ = [
+    "HTTP_CHOICES",
     "STATS",
     "CallHook",
     "CallObserver",

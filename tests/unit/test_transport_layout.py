@@ -46,3 +46,45 @@ def test_making_a_db_imports_none_of_them() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+LEAN_GET_ITEM = """
+import asyncio, json, sys
+from typing import Annotated
+from dynamorm_async import DB, HashKey, Model
+
+class Item(Model, table="items"):
+    pk: Annotated[str, HashKey()]
+
+async def main():
+    async with DB(region="us-east-1", endpoint_url=sys.argv[1], http="lean") as db:
+        item = await db.manager(Item).get("threaded")
+        return item.pk, db.transport.http
+
+pk, http = asyncio.run(main())
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"aiobotocore", "botocore", "aiohttp", "anyio"})
+print(json.dumps({"pk": pk, "http": http, "heavy": heavy}))
+"""
+
+
+def test_a_get_item_through_db_on_the_lean_path_imports_none_of_them() -> None:
+    import json
+    import os
+
+    from tests.unit.lean.scripted_server import ThreadedServer
+
+    server = ThreadedServer()
+    try:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env["PYTHONPATH"] = str(PACKAGE.parent)
+        out = subprocess.run(
+            [sys.executable, "-c", LEAN_GET_ITEM, server.url],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout) == {"pk": "threaded", "http": "lean", "heavy": []}
+    finally:
+        server.stop()

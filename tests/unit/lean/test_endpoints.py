@@ -8,8 +8,8 @@ import botocore.loaders
 import pytest
 from botocore.endpoint_provider import EndpointProvider
 
-from dynamorm_async.lean import LeanConfigurationError, resolve_endpoint
-from dynamorm_async.lean.endpoints import endpoint_from_environment
+from dynamorm_async.transport.lean import LeanConfigurationError, resolve_endpoint
+from dynamorm_async.transport.lean.endpoints import endpoint_from_environment
 
 REGIONS = [
     "us-east-1", "us-west-2", "eu-west-1", "eu-central-2", "ap-southeast-5", "ap-east-2", "sa-east-1",
