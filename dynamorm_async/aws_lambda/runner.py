@@ -69,6 +69,8 @@ def runtime_stats() -> dict[str, int]:
     stats = debug_stats()
     out = asdict(RUNTIME_STATS)
     out.update(clients_created=stats.clients_created, clients_closed=stats.clients_closed, calls=stats.calls)
+    for http, count in stats.by_http.items():
+        out[f"transports_{http}"] = count  # which way to the wire the environment's DBs chose
     return out
 
 

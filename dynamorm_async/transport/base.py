@@ -104,8 +104,24 @@ class TransportConfig:
 HTTP_CHOICES = frozenset({"auto", "lean", "aiobotocore"})
 
 
-#: Hooks called with (operation, params, label) once before each call: X-Ray annotations, logging.
-CallHook = Callable[[str, Mapping[str, Any], str | None], None]
+#: What a call hook may return to hear how the call ended: called once with the answer (or
+#: ``None``) and the error (or ``None``; a ``BaseException`` when the call was cancelled).
+CallEnd = Callable[[Mapping[str, Any] | None, BaseException | None], None]
+#: Hooks called with (operation, params, label) once before each call's first attempt (X-Ray
+#: subsegments and annotations, logging); one may return a :data:`CallEnd`, so a hook spans the
+#: whole call, retries included, on every way to the wire.
+CallHook = Callable[[str, Mapping[str, Any], str | None], CallEnd | None]
+
+
+#: Hooks every transport of the process runs before its own (see :func:`add_process_hook`).
+PROCESS_HOOKS: list[CallHook] = []
+
+
+def add_process_hook(hook: CallHook) -> None:
+    """Run ``hook`` on every call of every transport of the process (once, even if a transport
+    also carries it in its own ``hooks``); e.g. X-Ray tracing, switched on once for all."""
+    if hook not in PROCESS_HOOKS:
+        PROCESS_HOOKS.append(hook)
 
 
 class CallObserver(Protocol):
@@ -175,13 +191,16 @@ def debug_stats() -> TransportStats:
 
 __all__ = [
     "HTTP_CHOICES",
+    "PROCESS_HOOKS",
     "STATS",
+    "CallEnd",
     "CallHook",
     "CallObserver",
     "RawTransport",
     "Transport",
     "TransportConfig",
     "TransportStats",
+    "add_process_hook",
     "current_observer",
     "debug_stats",
     "observe_calls",

@@ -3,7 +3,7 @@
 Each call, whatever the way to the wire:
 
 1. tells the call observer (:func:`~.base.observe_calls`) it started; runs the call hooks once,
-   before the first attempt is sent;
+   before the first attempt is sent (what a hook returns hears how the call ended);
 2. before each attempt checks the active deadline (:mod:`dynamorm_async.deadline`): past it,
    nothing is sent; the call yields to the event loop once (so a deadline scope's cancellation
    is delivered to a handler that catches ``Exception`` in a loop) and raises the deadline's
@@ -32,7 +32,16 @@ from typing import Any
 from ..deadline import current_deadline
 from ..errors import ConnectionFailed, CredentialsError, DeadlineExceeded, DynamORMError, ServiceError
 from ..retry import Backoff, RetryBudget, RetryPolicy
-from .base import STATS, CallHook, CallObserver, RawTransport, TransportConfig, current_observer
+from .base import (
+    PROCESS_HOOKS,
+    STATS,
+    CallEnd,
+    CallHook,
+    CallObserver,
+    RawTransport,
+    TransportConfig,
+    current_observer,
+)
 from .errortable import library_error
 
 #: ``ResponseMetadata`` keys a successful answer carries (see the module docstring).
@@ -105,18 +114,28 @@ class RetryingTransport:
         """Send one operation; raises the library's typed errors, never a lower layer's."""
         observer = current_observer()
         watch = _Watch(observer, observer.call_started(operation, table)) if observer is not None else None
+        ends: list[CallEnd] = []
         try:
-            result = await self._call(operation, params, table, watch)
+            result = await self._call(operation, params, table, watch, ends)
         except BaseException as exc:
             if watch is not None:
                 watch.end(exc)
+            for end in ends:
+                end(None, exc)
             raise
         if watch is not None:
             watch.end(None)
+        for end in ends:
+            end(result, None)
         return result
 
     async def _call(
-        self, operation: str, params: Mapping[str, Any], table: str | None, watch: _Watch | None
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        table: str | None,
+        watch: _Watch | None,
+        ends: list[CallEnd],
     ) -> dict[str, Any]:
         policy = self.policy
         attempt = 0
@@ -139,8 +158,13 @@ class RetryingTransport:
                 raise late from last
             attempt += 1
             if attempt == 1:
-                for hook in self.hooks:
-                    hook(operation, params, self.label)
+                hooks = self.hooks
+                if PROCESS_HOOKS:
+                    hooks = (*PROCESS_HOOKS, *(h for h in hooks if h not in PROCESS_HOOKS))
+                for hook in hooks:
+                    end = hook(operation, params, self.label)
+                    if end is not None:
+                        ends.append(end)
                 STATS.calls += 1
                 STATS.by_operation[operation] = STATS.by_operation.get(operation, 0) + 1
             STATS.attempts += 1
