@@ -205,6 +205,11 @@ class RefreshingCredentials:
         # The provider's type only: a custom provider's repr might show what it holds.
         return f"RefreshingCredentials({type(self._provider).__name__})"
 
+    def invalidate(self) -> None:
+        """Forget the cached credentials: the next :meth:`get` asks the provider (e.g. after AWS
+        refused them as expired and the provider's source was refreshed)."""
+        self._current = None
+
     def _fresh(self, credentials: Credentials | None) -> bool:
         return credentials is not None and (
             credentials.expiry is None or self._clock() < credentials.expiry - REFRESH_MARGIN

@@ -91,6 +91,11 @@ class LeanRawTransport:
             STATS.clients_created += 1
         return self._lean
 
+    def invalidate_credentials(self) -> None:
+        """Fetch credentials from their provider again on the next send (they were refreshed)."""
+        if self._lean is not None:
+            self._lean.invalidate_credentials()
+
     async def connect(self) -> None:
         """Resolve region, endpoint and credentials now (connections open on first send)."""
         lean = self.lean()
