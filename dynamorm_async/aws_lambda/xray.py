@@ -46,6 +46,9 @@ _entities: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.Contex
 
 _enabled = False
 
+#: Operations of STS (the partner accounts' AssumeRole), traced as ``sts`` subsegments.
+_STS_OPERATIONS = frozenset({"AssumeRole", "GetCallerIdentity"})
+
 
 def xray_hook(
     operation: str, params: Mapping[str, Any], label: str | None
@@ -67,7 +70,9 @@ def _begin(
 ) -> Callable[[Mapping[str, Any] | None, BaseException | None], None] | None:
     from aws_xray_sdk.core import xray_recorder
 
-    subsegment = xray_recorder.begin_subsegment("dynamodb", "aws")
+    # Named after the service, as the SDK's own AWS subsegments are (a partner's AssumeRole: sts).
+    service = "sts" if operation in _STS_OPERATIONS else "dynamodb"
+    subsegment = xray_recorder.begin_subsegment(service, "aws")
     if subsegment is None:
         return None
     aws: dict[str, Any] = {"operation": operation}
@@ -103,8 +108,13 @@ def _begin(
                     subsegment.add_exception(error, traceback.extract_stack(limit=8))
                 else:
                     subsegment.add_fault_flag()  # cancelled (the deadline): no answer
+        except Exception as exc:  # tracing must never fail a call
+            logger.debug("X-Ray subsegment for %s incomplete: %s", operation, exc)
         finally:
-            xray_recorder.end_subsegment()
+            try:
+                xray_recorder.end_subsegment()
+            except Exception as exc:
+                logger.debug("X-Ray subsegment for %s not ended: %s", operation, exc)
 
     return end
 

@@ -97,7 +97,9 @@ class TransportConfig:
         if self.max_attempts < 1:
             raise ValueError("max_attempts counts the first try and must be at least 1")
         if self.http not in HTTP_CHOICES:
-            raise ValueError(f"http must be one of {sorted(HTTP_CHOICES)}, not {self.http!r}")
+            from ..errors import InvalidInput  # a ValueError too
+
+            raise InvalidInput(f"http must be one of {sorted(HTTP_CHOICES)}, not {self.http!r}")
 
 
 #: The ways to the wire :attr:`TransportConfig.http` may name.

@@ -9,7 +9,13 @@ from typing import Annotated
 import pytest
 
 from dynamorm_async import DB, HashKey, Model
-from dynamorm_async.errors import ConditionCheckFailed, ConnectionFailed, CredentialsError, Throttled
+from dynamorm_async.errors import (
+    ConditionCheckFailed,
+    ConnectionFailed,
+    CredentialsError,
+    InvalidInput,
+    Throttled,
+)
 from dynamorm_async.transport import TransportConfig, build_transport, choose_http, debug_stats
 from dynamorm_async.transport.errortable import CHECKSUM_MISMATCH, CONNECTION_LOST, TLS_FAILED
 from dynamorm_async.transport.lean import Credentials
@@ -171,5 +177,5 @@ def test_a_session_credentials_or_another_service_force_aiobotocore() -> None:
     assert choose_http(lean, service="sts")[0] == "aiobotocore"
     assert build_transport(lean, session=object()).http == "aiobotocore"
     assert build_transport(TransportConfig(http="aiobotocore")).http == "aiobotocore"
-    with pytest.raises(ValueError, match="http must be one of"):
+    with pytest.raises(InvalidInput, match="http must be one of"):
         TransportConfig(http="curl")
