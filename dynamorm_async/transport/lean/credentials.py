@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import ipaddress
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -162,6 +161,8 @@ def _check_full_uri(url: str) -> None:
         host = parts.hostname
         if host in _ALLOWED_HTTP_HOSTS:
             return
+        import ipaddress  # only this check needs it: not on every cold start
+
         try:
             if ipaddress.ip_address(host).is_loopback:
                 return
