@@ -9,7 +9,7 @@ client CPU per GetItem.
 1. **Cold start**: a fresh interpreter per sample that imports the client library, makes a client
    and answers one GetItem (spawn to answer, measured by the parent), the sides interleaved in
    rotating order over ``--rounds`` rounds, after one untimed run each (bytecode caches).
-   ``lean`` imports ``dynamorm_async.lean`` as users would (the package ``__init__`` included);
+   ``lean`` imports ``dynamorm_async.transport.lean`` as users would (the package ``__init__`` included);
    ``lean_bare`` skips the package ``__init__``: the transport's own cost.
 2. **CPU per GetItem**: ``--calls`` sequential GetItems on one warm client in a fresh process,
    ``time.process_time`` of the client process only (DynamoDB Local runs apart), three rounds.
@@ -37,7 +37,7 @@ REGION = "us-east-1"
 _SETUP = {
     "lean": """
 import asyncio
-from dynamorm_async.lean import LeanTransport
+from dynamorm_async.transport.lean import LeanTransport
 client = LeanTransport(endpoint_url=ENDPOINT, region="us-east-1")
 async def get():
     return await client.call("GetItem", {"TableName": TABLE, "Key": KEY})
@@ -50,7 +50,7 @@ _spec = importlib.util.find_spec("dynamorm_async")
 _pkg = types.ModuleType("dynamorm_async")
 _pkg.__path__ = list(_spec.submodule_search_locations)
 sys.modules["dynamorm_async"] = _pkg
-from dynamorm_async.lean import LeanTransport
+from dynamorm_async.transport.lean import LeanTransport
 client = LeanTransport(endpoint_url=ENDPOINT, region="us-east-1")
 async def get():
     return await client.call("GetItem", {"TableName": TABLE, "Key": KEY})

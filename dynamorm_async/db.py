@@ -23,7 +23,12 @@ class DB:
 
     ``session`` may be an aiobotocore ``AioSession`` or an ``aioboto3.Session``; transport
     options (``max_pool_connections``, ``connect_timeout``, ``read_timeout``, ``max_attempts``,
-    ``backoff_base``, ``backoff_cap``) go to :class:`~dynamorm_async.transport.TransportConfig`.
+    ``backoff_base``, ``backoff_cap``, ``http``) go to :class:`~dynamorm_async.transport.TransportConfig`.
+    ``http`` picks the way to the wire: ``"auto"`` (the default) is the lean standard-library
+    transport inside a Lambda execution environment whose credentials and endpoint it handles
+    alone (environment or container credentials, no profile, config file or proxy), aiobotocore
+    everywhere else; ``"lean"`` or ``"aiobotocore"`` force one. A ``session`` or aiobotocore
+    ``credentials`` always means aiobotocore. ``db.transport.http`` says which was chosen.
     ``transport`` replaces the one the DB would build: any
     :class:`~dynamorm_async.transport.Transport` (e.g. ``testing.MockTransport``) is used as is,
     with no retries added; a raw one (a :class:`~dynamorm_async.transport.RawTransport`, one way

@@ -104,6 +104,17 @@ class PartnerCredentials:
         """
         await self.credentials.get_frozen_credentials()
 
+    def lean_provider(self) -> Any:
+        """An async credentials provider for the lean transport: the same keys, from the same
+        refresh machinery (one AssumeRole per refresh whichever transport signs)."""
+
+        async def provide() -> tuple[str, str, str | None, float | None]:
+            frozen = await self.credentials.get_frozen_credentials()
+            expiry = self.expiration.timestamp() if self.expiration is not None else None
+            return frozen.access_key, frozen.secret_key, frozen.token, expiry
+
+        return provide
+
     async def refresh_after_expired(self, seen_generation: int) -> None:
         """A request signed at ``seen_generation`` was refused as expired: refresh once, then return.
 

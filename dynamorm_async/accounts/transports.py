@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AssumeRoleError, CredentialsError, UnknownPartner
-from ..transport import CallHook, RetryingTransport, TransportConfig, build_transport
+from ..transport import CallHook, RetryingTransport, TransportConfig, build_transport, choose_http
 from .context import ACTIVE
 
 if TYPE_CHECKING:
@@ -42,9 +42,17 @@ class PartnerTransport:
         session: Any,
         hooks: tuple[CallHook, ...],
     ) -> None:
-        self.inner: RetryingTransport = build_transport(
-            config, session=session, credentials=slot.credentials.credentials, label=slot.id, hooks=hooks
-        )
+        provider = slot.credentials.lean_provider()
+        if choose_http(config, lean_credentials=provider)[0] == "lean":
+            # The partner's DynamoDB calls sign on the lean transport with the same refreshable
+            # AssumeRole keys; STS itself stays on aiobotocore (see the owner's STS transports).
+            self.inner: RetryingTransport = build_transport(
+                config, lean_credentials=provider, label=slot.id, hooks=hooks
+            )
+        else:
+            self.inner = build_transport(
+                config, session=session, credentials=slot.credentials.credentials, label=slot.id, hooks=hooks
+            )
         self._owner = owner
         self._slot = slot
 
@@ -92,6 +100,9 @@ class PartnerTransport:
                     extra={"partner": slot.id},
                 )
             await credentials.refresh_after_expired(seen)
+            forget = getattr(self.inner.raw, "invalidate_credentials", None)
+            if forget is not None:
+                forget()  # the lean transport caches keys: take the refreshed ones
             return await self.inner.call(operation, params, table=table)
         finally:
             slot.inflight -= 1

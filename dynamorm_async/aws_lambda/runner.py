@@ -9,9 +9,10 @@ serve every warm invocation. Each invocation runs as one task in a fresh copy of
 context variables set by one invocation (deadline, partner, trace) never leak into the next.
 
 :class:`LambdaHandler` is the function Lambda calls. For each invocation it counts the start as
-cold or warm (see :class:`InvocationInfo`), opens :func:`~dynamorm_async.aws_lambda.with_lambda_timeout`
-from the ``context``, and awaits the async handler; a deadline reached turns into the answer of
-``on_timeout`` when one is given.
+cold or warm (see :class:`InvocationInfo`), opens the deadline scope of
+:func:`~dynamorm_async.aws_lambda.with_lambda_timeout` from the ``context`` (as
+:func:`~.timeout.lambda_timeout_scope`: on asyncio, without importing anyio), and awaits the
+async handler; a deadline reached turns into the answer of ``on_timeout`` when one is given.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from ..errors import LambdaTimeoutError
 from .env import PROVISIONED_CONCURRENCY, SNAP_START, get_initialization_type
-from .timeout import with_lambda_timeout
+from .timeout import lambda_timeout_scope
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -69,6 +70,8 @@ def runtime_stats() -> dict[str, int]:
     stats = debug_stats()
     out = asdict(RUNTIME_STATS)
     out.update(clients_created=stats.clients_created, clients_closed=stats.clients_closed, calls=stats.calls)
+    for http, count in stats.by_http.items():
+        out[f"transports_{http}"] = count  # which way to the wire the environment's DBs chose
     return out
 
 
@@ -250,7 +253,8 @@ class LambdaHandler(Generic[R]):
         info = self.runner.begin_invocation(getattr(context, "aws_request_id", None))
         token = _invocation.set(info)
         try:
-            with with_lambda_timeout(_remaining_time(context), self.buffer, max_buffer=self.max_buffer):
+            remaining = _remaining_time(context)
+            async with lambda_timeout_scope(remaining, self.buffer, max_buffer=self.max_buffer):
                 return await self.fn(event, context)
         except LambdaTimeoutError as exc:
             RUNTIME_STATS.timeouts += 1

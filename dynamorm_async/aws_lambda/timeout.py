@@ -27,8 +27,9 @@ this scope for every invocation by itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Protocol
 
 from ..deadline import Deadline, deadline_scope
@@ -126,21 +127,71 @@ def with_lambda_timeout(
                     raise _first_timeout(group) from group
                 raise
         if scope.cancelled_caught and anyio.current_time() >= scope.deadline:
-            cut = list(watch.calls)
-            refused = watch.refused
-            operation = cut[0].split(" ", 1)[0] if cut else None
-            if cut:
-                doing = f"cancelled {', '.join(cut)}"
-            elif refused is not None:
-                operation = refused.operation
-                doing = f"{operation} was not sent"
+            raise _timeout_error(deadline, watch) from watch.refused
+
+
+@asynccontextmanager
+async def lambda_timeout_scope(
+    context: RemainingTime | None, buffer: float | None = None, *, max_buffer: float | None = None
+) -> AsyncIterator[None]:
+    """:func:`with_lambda_timeout` as an ``async with`` block, for the handler runner.
+
+    The same deadline, buffer, cancellation and :class:`~dynamorm_async.errors.LambdaTimeoutError`;
+    on an asyncio loop it is ``asyncio.timeout_at`` on the loop's clock (the clock anyio's
+    asyncio backend uses too), so an invocation imports no anyio (~15 ms at a cold start) unless
+    the handler does. One difference from an anyio cancel scope: the cancellation is delivered
+    once, so a handler that swallows ``CancelledError`` keeps running (the next AWS call then
+    raises the deadline's error without sending). Elsewhere (trio) it is :func:`with_lambda_timeout`.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None:
+        with with_lambda_timeout(context, buffer, max_buffer=max_buffer):
+            yield
+        return
+    if context is None:
+        yield
+        return
+    remaining_ms = context.get_remaining_time_in_millis()
+    buffer = choose_buffer(remaining_ms / 1000.0, buffer, max_buffer)
+    at = lambda_deadline(remaining_ms, buffer=buffer, now=loop.time())
+    watch = InFlight()
+    with observe_calls(watch):
+        with deadline_scope(Deadline(at, _describe(buffer), LambdaTimeoutError)) as deadline:
+            assert deadline is not None
+            try:
+                async with asyncio.timeout_at(deadline.at) as timer:
+                    yield
+            except TimeoutError:
+                if not timer.expired():
+                    raise  # the handler's own TimeoutError, not the deadline
+            except BaseExceptionGroup as group:
+                _, others = group.split(DeadlineExceeded)
+                if others is None:
+                    raise _first_timeout(group) from group
+                raise
             else:
-                doing = "no AWS call was in flight"
-            raise LambdaTimeoutError(
-                f"{deadline.label} reached; {doing}",
-                operation=operation,
-                remaining=deadline.remaining(),
-            ) from refused
+                return  # the block finished: its answer stands, as with a cancel scope
+        raise _timeout_error(deadline, watch) from watch.refused
+
+
+def _timeout_error(deadline: Deadline, watch: InFlight) -> LambdaTimeoutError:
+    """The error for a scope cut off at ``deadline``, naming the calls ``watch`` saw cut off."""
+    cut = list(watch.calls)
+    refused = watch.refused
+    operation = cut[0].split(" ", 1)[0] if cut else None
+    if cut:
+        doing = f"cancelled {', '.join(cut)}"
+    elif refused is not None:
+        operation = refused.operation
+        doing = f"{operation} was not sent"
+    else:
+        doing = "no AWS call was in flight"
+    return LambdaTimeoutError(
+        f"{deadline.label} reached; {doing}", operation=operation, remaining=deadline.remaining()
+    )
 
 
 def _first_timeout(group: BaseExceptionGroup[BaseException]) -> DeadlineExceeded:
@@ -152,4 +203,4 @@ def _first_timeout(group: BaseExceptionGroup[BaseException]) -> DeadlineExceeded
     raise AssertionError("a group split as all DeadlineExceeded holds one")  # pragma: no cover
 
 
-__all__ = ["InFlight", "RemainingTime", "lambda_deadline", "with_lambda_timeout"]
+__all__ = ["InFlight", "RemainingTime", "lambda_deadline", "lambda_timeout_scope", "with_lambda_timeout"]

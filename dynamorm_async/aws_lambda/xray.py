@@ -1,15 +1,18 @@
 """AWS X-Ray tracing of every DynamoDB call, through the X-Ray SDK (the ``xray`` extra).
 
-:func:`enable_xray_tracing` patches aiobotocore with the SDK's own patcher, so each AWS call
-becomes an ``aws`` subsegment (named after the service, ``dynamodb``, with the operation in its
-``aws`` metadata) sent to the X-Ray daemon at ``AWS_XRAY_DAEMON_ADDRESS``. On top of that, every
-subsegment gets three annotations (indexed, so traces can be searched by them):
+:func:`enable_xray_tracing` makes every call of the library an ``aws`` subsegment named after
+the service (``dynamodb``) with the operation, table, request id and retries in its ``aws``
+metadata and the HTTP status in its ``http`` metadata, sent to the X-Ray daemon at
+``AWS_XRAY_DAEMON_ADDRESS``. It does so through the library's own call hooks (:func:`xray_hook`,
+run by every transport of the process once switched on), not by patching aiobotocore, so it
+works the same on the lean transport and on aiobotocore, with **one subsegment per call**,
+its retries inside. Every subsegment also gets three annotations (indexed, so traces can be
+searched by them):
 
 * ``operation``: ``GetItem``, ``Query``, ...;
 * ``table``: the table (tables, comma separated, for batch and transaction calls);
 * ``partner``: the label of the transport that made the call, when it has one (a partner id in
-  a multi-account setup), recorded by :func:`xray_hook` which a transport must carry in its
-  ``hooks`` (:class:`~dynamorm_async.aws_lambda.LambdaDB` adds it to its own).
+  a multi-account setup).
 
 Inside Lambda, the SDK keeps the open subsegments of an invocation in a thread-local stack; with
 several tasks awaiting calls at once on one loop, their subsegments would nest inside each other
@@ -22,7 +25,9 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Mapping
+import os
+import traceback
+from collections.abc import Callable, Mapping
 from typing import Any
 
 logger = logging.getLogger("dynamorm_async.lambda")
@@ -41,10 +46,77 @@ _entities: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.Contex
 
 _enabled = False
 
+#: Operations of STS (the partner accounts' AssumeRole), traced as ``sts`` subsegments.
+_STS_OPERATIONS = frozenset({"AssumeRole", "GetCallerIdentity"})
 
-def xray_hook(operation: str, params: Mapping[str, Any], label: str | None) -> None:
-    """A transport call hook that records the transport's label for the ``partner`` annotation."""
+
+def xray_hook(
+    operation: str, params: Mapping[str, Any], label: str | None
+) -> Callable[[Mapping[str, Any] | None, BaseException | None], None] | None:
+    """A transport call hook: once tracing is on, opens the call's subsegment and returns what
+    closes it (with the answer's status and request id, or the error); always records ``label``."""
     _call_label.set(label)
+    if not _enabled:
+        return None
+    try:
+        return _begin(operation, params, label)
+    except Exception as exc:  # tracing must never fail a call
+        logger.debug("X-Ray subsegment for %s not recorded: %s", operation, exc)
+        return None
+
+
+def _begin(
+    operation: str, params: Mapping[str, Any], label: str | None
+) -> Callable[[Mapping[str, Any] | None, BaseException | None], None] | None:
+    from aws_xray_sdk.core import xray_recorder
+
+    # Named after the service, as the SDK's own AWS subsegments are (a partner's AssumeRole: sts).
+    service = "sts" if operation in _STS_OPERATIONS else "dynamodb"
+    subsegment = xray_recorder.begin_subsegment(service, "aws")
+    if subsegment is None:
+        return None
+    aws: dict[str, Any] = {"operation": operation}
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region:
+        aws["region"] = region
+    subsegment.put_annotation("operation", operation)
+    table = tables_of(params)
+    if table:
+        subsegment.put_annotation("table", table)
+        if "," not in table:
+            aws["table_name"] = table
+    if label:
+        subsegment.put_annotation("partner", label)
+
+    def end(result: Mapping[str, Any] | None, error: BaseException | None) -> None:
+        try:
+            meta = (result or {}).get("ResponseMetadata") or {}
+            status = meta.get("HTTPStatusCode") if result is not None else getattr(error, "status", None)
+            if isinstance(status, int):
+                subsegment.put_http_meta("status", status)
+            request_id = meta.get("RequestId") or getattr(error, "request_id", None)
+            if request_id:
+                aws["request_id"] = request_id
+            retries = meta.get("RetryAttempts")
+            if retries is None and error is not None:
+                retries = max(0, int(getattr(error, "attempts", 1) or 1) - 1)
+            if retries is not None:
+                aws["retries"] = retries
+            subsegment.set_aws(aws)
+            if error is not None:
+                if isinstance(error, Exception):
+                    subsegment.add_exception(error, traceback.extract_stack(limit=8))
+                else:
+                    subsegment.add_fault_flag()  # cancelled (the deadline): no answer
+        except Exception as exc:  # tracing must never fail a call
+            logger.debug("X-Ray subsegment for %s incomplete: %s", operation, exc)
+        finally:
+            try:
+                xray_recorder.end_subsegment()
+            except Exception as exc:
+                logger.debug("X-Ray subsegment for %s not ended: %s", operation, exc)
+
+    return end
 
 
 def tables_of(params: Mapping[str, Any]) -> str | None:
@@ -65,73 +137,29 @@ def tables_of(params: Mapping[str, Any]) -> str | None:
 
 
 def enable_xray_tracing(*, task_local_context: bool = True) -> None:
-    """Trace every aiobotocore call with X-Ray and annotate it with table, operation and partner.
+    """Trace every call of the library with X-Ray, annotated with table, operation and partner.
 
-    Idempotent. ``task_local_context`` (inside Lambda only) installs the per-task SDK context
-    described in the module docstring; pass ``False`` to keep the SDK's own.
+    Idempotent. Registers :func:`xray_hook` for every transport of the process (see
+    :func:`~dynamorm_async.transport.add_process_hook`). ``task_local_context`` (inside Lambda
+    only) installs the per-task SDK context described in the module docstring; pass ``False`` to
+    keep the SDK's own.
 
     :raises ImportError: the X-Ray SDK is not installed (the message says how to install it).
     """
     global _enabled
     try:
-        from aws_xray_sdk.core import patch, xray_recorder
+        from aws_xray_sdk.core import xray_recorder
         from aws_xray_sdk.core.lambda_launcher import check_in_lambda
     except ImportError as exc:
         raise ImportError(_MISSING) from exc
     if _enabled:
         return
-    patch(["aiobotocore"])
-    _annotate_aiobotocore_subsegments()
+    from ..transport import add_process_hook
+
+    add_process_hook(xray_hook)
     if task_local_context and check_in_lambda() is not None:
         xray_recorder.configure(context=_task_local_lambda_context())
     _enabled = True
-
-
-def _annotate_aiobotocore_subsegments() -> None:
-    """Wrap the SDK's aiobotocore metadata callback so it also annotates the subsegment."""
-    import importlib
-
-    # The package re-exports its ``patch`` function under the module's name: import the module.
-    sdk_patch = importlib.import_module("aws_xray_sdk.ext.aiobotocore.patch")
-    original = getattr(sdk_patch, "aws_meta_processor", None)
-    if original is None or getattr(original, "_dynamorm", False):
-        if original is None:
-            logger.warning("this X-Ray SDK has no aiobotocore meta processor; subsegments are not annotated")
-        return
-
-    def meta_processor(
-        wrapped: Any,
-        instance: Any,
-        args: Any,
-        kwargs: Any,
-        return_value: Any,
-        exception: Any,
-        subsegment: Any,
-        stack: Any,
-    ) -> None:
-        original(
-            wrapped=wrapped,
-            instance=instance,
-            args=args,
-            kwargs=kwargs,
-            return_value=return_value,
-            exception=exception,
-            subsegment=subsegment,
-            stack=stack,
-        )
-        operation = kwargs.get("operation_name") or (args[0] if args else None)
-        params = kwargs.get("api_params") or (args[1] if len(args) > 1 else {})
-        if operation:
-            subsegment.put_annotation("operation", str(operation))
-        table = tables_of(params) if isinstance(params, Mapping) else None
-        if table:
-            subsegment.put_annotation("table", table)
-        label = _call_label.get()
-        if label:
-            subsegment.put_annotation("partner", label)
-
-    meta_processor._dynamorm = True  # type: ignore[attr-defined]
-    setattr(sdk_patch, "aws_meta_processor", meta_processor)  # noqa: B010 (typed as a plain module)
 
 
 def _task_local_lambda_context() -> Any:

@@ -64,6 +64,8 @@ class AiobotocoreTransport:
         credentials: Any = None,
     ) -> None:
         self.config = config or TransportConfig()
+        #: Which way to the wire this is (also :attr:`RetryingTransport.http`).
+        self.http = "aiobotocore"
         self.service = service
         self._session = session
         self._credentials = credentials

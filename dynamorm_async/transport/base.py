@@ -96,14 +96,42 @@ class TransportConfig:
     #: Backoff before retries: full jitter from ``backoff_base`` doubling up to ``backoff_cap`` seconds.
     backoff_base: float = 0.05
     backoff_cap: float = 2.0
+    #: The way to the wire: ``"lean"`` (the standard-library DynamoDB transport), ``"aiobotocore"``,
+    #: or ``"auto"``: lean inside a Lambda execution environment where it is complete (see
+    #: :func:`~dynamorm_async.transport.choose_http`), aiobotocore elsewhere.
+    http: str = "auto"
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts counts the first try and must be at least 1")
+        if self.http not in HTTP_CHOICES:
+            from ..errors import InvalidInput  # a ValueError too
+
+            raise InvalidInput(f"http must be one of {sorted(HTTP_CHOICES)}, not {self.http!r}")
 
 
-#: Hooks called with (operation, params, label) once before each call: X-Ray annotations, logging.
-CallHook = Callable[[str, Mapping[str, Any], str | None], None]
+#: The ways to the wire :attr:`TransportConfig.http` may name.
+HTTP_CHOICES = frozenset({"auto", "lean", "aiobotocore"})
+
+
+#: What a call hook may return to hear how the call ended: called once with the answer (or
+#: ``None``) and the error (or ``None``; a ``BaseException`` when the call was cancelled).
+CallEnd = Callable[[Mapping[str, Any] | None, BaseException | None], None]
+#: Hooks called with (operation, params, label) once before each call's first attempt (X-Ray
+#: subsegments and annotations, logging); one may return a :data:`CallEnd`, so a hook spans the
+#: whole call, retries included, on every way to the wire.
+CallHook = Callable[[str, Mapping[str, Any], str | None], CallEnd | None]
+
+
+#: Hooks every transport of the process runs before its own (see :func:`add_process_hook`).
+PROCESS_HOOKS: list[CallHook] = []
+
+
+def add_process_hook(hook: CallHook) -> None:
+    """Run ``hook`` on every call of every transport of the process (once, even if a transport
+    also carries it in its own ``hooks``); e.g. X-Ray tracing, switched on once for all."""
+    if hook not in PROCESS_HOOKS:
+        PROCESS_HOOKS.append(hook)
 
 
 class CallObserver(Protocol):
@@ -154,6 +182,9 @@ class TransportStats:
     retries: int = 0
     retries_free: int = 0
     by_operation: dict[str, int] = field(default_factory=dict)
+    #: Transports built per way to the wire (``lean``, ``aiobotocore``), and the last one chosen.
+    by_http: dict[str, int] = field(default_factory=dict)
+    http: str | None = None
 
 
 #: The live counters; read them through :func:`debug_stats`.
@@ -165,17 +196,21 @@ def debug_stats() -> TransportStats:
 
     For tests, benchmarks and debugging; the numbers are not a stable API.
     """
-    return dataclasses.replace(STATS, by_operation=dict(STATS.by_operation))
+    return dataclasses.replace(STATS, by_operation=dict(STATS.by_operation), by_http=dict(STATS.by_http))
 
 
 __all__ = [
+    "HTTP_CHOICES",
+    "PROCESS_HOOKS",
     "STATS",
+    "CallEnd",
     "CallHook",
     "CallObserver",
     "RawTransport",
     "Transport",
     "TransportConfig",
     "TransportStats",
+    "add_process_hook",
     "current_observer",
     "debug_stats",
     "observe_calls",

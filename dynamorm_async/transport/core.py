@@ -3,7 +3,7 @@
 Each call, whatever the way to the wire:
 
 1. tells the call observer (:func:`~.base.observe_calls`) it started; runs the call hooks once,
-   before the first attempt is sent;
+   before the first attempt is sent (what a hook returns hears how the call ended);
 2. before each attempt checks the active deadline (:mod:`dynamorm_async.deadline`): past it,
    nothing is sent; the call yields to the event loop once (so a deadline scope's cancellation
    is delivered to a handler that catches ``Exception`` in a loop) and raises the deadline's
@@ -25,13 +25,23 @@ DynamoDB may have applied the request more than once). A raised error carries ``
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 from ..deadline import current_deadline
 from ..errors import ConnectionFailed, CredentialsError, DeadlineExceeded, DynamORMError, ServiceError
 from ..retry import Backoff, RetryBudget, RetryPolicy
-from .base import STATS, CallHook, CallObserver, RawTransport, TransportConfig, current_observer
+from .base import (
+    PROCESS_HOOKS,
+    STATS,
+    CallEnd,
+    CallHook,
+    CallObserver,
+    RawTransport,
+    TransportConfig,
+    current_observer,
+)
 from .errortable import library_error
 
 #: ``ResponseMetadata`` keys a successful answer carries (see the module docstring).
@@ -78,6 +88,11 @@ class RetryingTransport:
         return self.raw.service
 
     @property
+    def http(self) -> str:
+        """The way to the wire: ``"lean"``, ``"aiobotocore"``, or the raw transport's class name."""
+        return str(getattr(self.raw, "http", type(self.raw).__name__))
+
+    @property
     def has_client(self) -> bool:
         """Whether the raw transport holds a client (connection pool) now."""
         return self.raw.has_client
@@ -99,18 +114,28 @@ class RetryingTransport:
         """Send one operation; raises the library's typed errors, never a lower layer's."""
         observer = current_observer()
         watch = _Watch(observer, observer.call_started(operation, table)) if observer is not None else None
+        ends: list[CallEnd] = []
         try:
-            result = await self._call(operation, params, table, watch)
+            result = await self._call(operation, params, table, watch, ends)
         except BaseException as exc:
             if watch is not None:
                 watch.end(exc)
+            for end in ends:
+                end(None, exc)
             raise
         if watch is not None:
             watch.end(None)
+        for end in ends:
+            end(result, None)
         return result
 
     async def _call(
-        self, operation: str, params: Mapping[str, Any], table: str | None, watch: _Watch | None
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        table: str | None,
+        watch: _Watch | None,
+        ends: list[CallEnd],
     ) -> dict[str, Any]:
         policy = self.policy
         attempt = 0
@@ -133,8 +158,13 @@ class RetryingTransport:
                 raise late from last
             attempt += 1
             if attempt == 1:
-                for hook in self.hooks:
-                    hook(operation, params, self.label)
+                hooks = self.hooks
+                if PROCESS_HOOKS:
+                    hooks = (*PROCESS_HOOKS, *(h for h in hooks if h not in PROCESS_HOOKS))
+                for hook in hooks:
+                    end = hook(operation, params, self.label)
+                    if end is not None:
+                        ends.append(end)
                 STATS.calls += 1
                 STATS.by_operation[operation] = STATS.by_operation.get(operation, 0) + 1
             STATS.attempts += 1
@@ -165,9 +195,7 @@ class RetryingTransport:
                         operation=operation,
                     )
                     raise _annotate(stop, attempt, in_doubt) from err
-                import anyio
-
-                await anyio.sleep(delay)
+                await _sleep(delay)
                 last = err
                 continue
             self.budget.deposit(spent)
@@ -221,9 +249,24 @@ def _annotate(err: DynamORMError, attempts: int, in_doubt: int) -> DynamORMError
 
 
 async def _checkpoint() -> None:
-    import anyio.lowlevel
+    await _sleep(0)
 
-    await anyio.lowlevel.checkpoint()
+
+async def _sleep(delay: float) -> None:
+    """Sleep ``delay`` seconds (0: yield once) as the running event loop's library does it.
+
+    On asyncio that is ``asyncio.sleep``, which is what anyio's own sleep and checkpoint are there
+    (a cancel scope's cancellation arrives as the task's ``CancelledError`` all the same), so the
+    request path does not import anyio (~18 ms at a cold start); another loop (trio) uses anyio.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        import anyio
+
+        await anyio.sleep(delay)
+        return
+    await asyncio.sleep(delay)
 
 
 __all__ = ["IN_DOUBT_ATTEMPTS", "RETRY_ATTEMPTS", "RetryingTransport", "policy_for"]

@@ -84,10 +84,31 @@ def new_account() -> AccountFactory:
     return make
 
 
+#: Suites whose partners also run on the lean transport (partner keys signing there; STS stays
+#: on aiobotocore): isolation between accounts and the credential lifecycle are what differ.
+BOTH_TRANSPORTS = frozenset({"test_isolation", "test_credentials"})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``mdb`` of :data:`BOTH_TRANSPORTS` runs its partners on aiobotocore, then on lean."""
+    if "partner_http" in metafunc.fixturenames:
+        module = metafunc.module.__name__.rsplit(".", 1)[-1]
+        ways = ["aiobotocore", "lean"] if module in BOTH_TRANSPORTS else ["aiobotocore"]
+        metafunc.parametrize("partner_http", ways, indirect=True)
+
+
 @pytest.fixture
-async def mdb(proxy: RecordingProxy) -> AsyncIterator[MultiAccountDB]:
+def partner_http(request: pytest.FixtureRequest) -> str:
+    """The way to the wire of the partners' DynamoDB calls."""
+    return str(getattr(request, "param", "aiobotocore"))
+
+
+@pytest.fixture
+async def mdb(proxy: RecordingProxy, partner_http: str) -> AsyncIterator[MultiAccountDB]:
     """A MultiAccountDB whose STS and DynamoDB calls go through the recording proxy."""
-    async with MultiAccountDB(region=REGION, endpoint_url=proxy.url, sts_endpoint_url=proxy.url) as db:
+    async with MultiAccountDB(
+        region=REGION, endpoint_url=proxy.url, sts_endpoint_url=proxy.url, http=partner_http
+    ) as db:
         yield db
 
 

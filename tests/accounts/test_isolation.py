@@ -26,7 +26,7 @@ async def has_client(mdb: MultiAccountDB, partner: str) -> bool:
 
 
 async def test_same_table_and_keys_in_two_accounts_hold_each_partners_own_items(
-    mdb: MultiAccountDB, proxy: RecordingProxy, moto_url: str, new_account: AccountFactory
+    mdb: MultiAccountDB, proxy: RecordingProxy, moto_url: str, new_account: AccountFactory, partner_http: str
 ) -> None:
     accounts = {"acme": new_account(), "globex": new_account()}
     for partner, account in accounts.items():
@@ -35,6 +35,7 @@ async def test_same_table_and_keys_in_two_accounts_hold_each_partners_own_items(
 
     for partner in accounts:
         async with mdb.partner(partner) as db:
+            assert partner_transport(db).inner.http == partner_http  # signed on that transport
             got = [await db.manager(Item).get(f"k{i}") for i in range(5)]
         assert {item.owner for item in got} == {partner}
 

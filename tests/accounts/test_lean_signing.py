@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 import pytest
 
-from dynamorm_async.lean import Credentials, LeanServiceError, LeanTransport
 from dynamorm_async.testing.moto_server import moto_server
+from dynamorm_async.transport.lean import Credentials, LeanServiceError, LeanTransport
 
 pytestmark = pytest.mark.anyio
 

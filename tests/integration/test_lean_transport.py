@@ -10,7 +10,7 @@ import anyio
 import pytest
 from botocore.exceptions import ClientError
 
-from dynamorm_async.lean import LeanConnectionError, LeanServiceError, LeanTransport
+from dynamorm_async.transport.lean import LeanConnectionError, LeanServiceError, LeanTransport
 from tests.conftest import AWS_REGION
 from tests.faultproxy import FaultProxy, Faults
 

@@ -11,6 +11,7 @@ import json
 import socket
 import time
 import uuid
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -172,10 +173,17 @@ def daemon() -> Any:
     d.socket.close()
 
 
+@pytest.mark.parametrize("http", ["lean", "aiobotocore"])
 def test_xray_segments_name_the_dynamodb_operations(
-    start_function: FunctionFactory, events: ModuleType, daemon: XRayDaemon
+    start_function: FunctionFactory, events: ModuleType, daemon: XRayDaemon, http: str, tmp_path: Path
 ) -> None:
-    function = start_function(env={"ENABLE_XRAY": "1", "AWS_XRAY_DAEMON_ADDRESS": daemon.address})
+    env = {"ENABLE_XRAY": "1", "AWS_XRAY_DAEMON_ADDRESS": daemon.address}
+    if http == "aiobotocore":
+        # An AWS config file may say things only botocore reads: ``auto`` then keeps aiobotocore.
+        (tmp_path / "config").write_text("[default]\n")
+        env["AWS_CONFIG_FILE"] = str(tmp_path / "config")
+    function = start_function(env=env)
+    assert stats(function)[f"transports_{http}"] == 1  # the way to the wire ``auto`` chose
     who = partner()
     put_trace, summary_trace = new_trace_id(), new_trace_id()
     assert (

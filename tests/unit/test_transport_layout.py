@@ -46,3 +46,105 @@ def test_making_a_db_imports_none_of_them() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+LEAN_GET_ITEM = """
+import asyncio, json, sys
+from typing import Annotated
+from dynamorm_async import DB, HashKey, Model
+
+class Item(Model, table="items"):
+    pk: Annotated[str, HashKey()]
+
+async def main():
+    async with DB(region="us-east-1", endpoint_url=sys.argv[1], http="lean") as db:
+        item = await db.manager(Item).get("threaded")
+        return item.pk, db.transport.http
+
+pk, http = asyncio.run(main())
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"aiobotocore", "botocore", "aiohttp", "anyio"})
+print(json.dumps({"pk": pk, "http": http, "heavy": heavy}))
+"""
+
+
+def test_a_get_item_through_db_on_the_lean_path_imports_none_of_them() -> None:
+    import json
+    import os
+
+    from tests.unit.lean.scripted_server import ThreadedServer
+
+    server = ThreadedServer()
+    try:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env["PYTHONPATH"] = str(PACKAGE.parent)
+        out = subprocess.run(
+            [sys.executable, "-c", LEAN_GET_ITEM, server.url],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout) == {"pk": "threaded", "http": "lean", "heavy": []}
+    finally:
+        server.stop()
+
+
+LAMBDA_GET_ITEM = """
+import json, sys
+from typing import Annotated
+from dynamorm_async import HashKey, Model
+from dynamorm_async.aws_lambda import LambdaDB
+
+class Item(Model, table="items"):
+    pk: Annotated[str, HashKey()]
+
+db = LambdaDB(models=[Item], endpoint_url=sys.argv[1])
+
+@db.handler
+async def handler(event, context):
+    return (await db.manager(Item).get("threaded")).pk
+
+class Context:
+    aws_request_id = "r-1"
+    def get_remaining_time_in_millis(self):
+        return 30_000
+
+pk = handler({}, Context())
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"aiobotocore", "botocore", "aiohttp", "anyio"})
+print(json.dumps({"pk": pk, "http": db.transport.http, "heavy": heavy}))
+"""
+
+
+def test_a_lambda_invocation_on_the_auto_chosen_lean_path_imports_none_of_them_nor_anyio() -> None:
+    """The cold path: ``auto`` picks lean in a Lambda environment, and the handler's deadline
+    scope, the deadline checks and the transport use asyncio's own primitives, not anyio's."""
+    import json
+    import os
+
+    from tests.unit.lean.scripted_server import ThreadedServer
+
+    server = ThreadedServer()
+    try:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env.update(
+            PYTHONPATH=str(PACKAGE.parent),
+            AWS_LAMBDA_RUNTIME_API="127.0.0.1:9001",
+            AWS_LAMBDA_FUNCTION_MEMORY_SIZE="1024",
+            AWS_REGION="us-east-1",
+            AWS_ACCESS_KEY_ID="AKID",
+            AWS_SECRET_ACCESS_KEY="secret",
+            AWS_CONFIG_FILE=str(PACKAGE / "absent"),
+            AWS_SHARED_CREDENTIALS_FILE=str(PACKAGE / "absent"),
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", LAMBDA_GET_ITEM, server.url],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout) == {"pk": "threaded", "http": "lean", "heavy": []}
+    finally:
+        server.stop()

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from dynamorm_async.lean import (
+from dynamorm_async.transport.lean import (
     Credentials,
     LeanCredentialsError,
     LeanTransport,
     RefreshingCredentials,
 )
-from dynamorm_async.lean.credentials import ContainerProvider, from_environment
+from dynamorm_async.transport.lean.credentials import ContainerProvider, from_environment
 
 from .scripted_server import Request, ScriptedServer, ThreadedServer, answer
 

@@ -8,8 +8,8 @@ import botocore.loaders
 import pytest
 from botocore.endpoint_provider import EndpointProvider
 
-from dynamorm_async.lean import LeanConfigurationError, resolve_endpoint
-from dynamorm_async.lean.endpoints import endpoint_from_environment
+from dynamorm_async.transport.lean import LeanConfigurationError, resolve_endpoint
+from dynamorm_async.transport.lean.endpoints import endpoint_from_environment
 
 REGIONS = [
     "us-east-1",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dynamorm_async.lean import lean_completeness
+from dynamorm_async.transport.lean import lean_completeness
 
 LAMBDA = {
     "AWS_REGION": "eu-west-1",

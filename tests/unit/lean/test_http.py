@@ -10,7 +10,7 @@ import warnings
 
 import pytest
 
-from dynamorm_async.lean import (
+from dynamorm_async.transport.lean import (
     Credentials,
     LeanChecksumError,
     LeanConnectionError,

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 SCRIPT = """
 import asyncio, json, sys
-from dynamorm_async.lean import LeanTransport, lean_completeness
+from dynamorm_async.transport.lean import LeanTransport, lean_completeness
 
 async def main():
     lean = LeanTransport(endpoint_url=sys.argv[1], region="us-east-1")

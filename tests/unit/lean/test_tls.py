@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from dynamorm_async.lean import Credentials, LeanConnectionError, LeanTransport
-from dynamorm_async.lean.http import tls_context
+from dynamorm_async.transport.lean import Credentials, LeanConnectionError, LeanTransport
+from dynamorm_async.transport.lean.http import tls_context
 
 from .scripted_server import Request, ScriptedServer, answer
 

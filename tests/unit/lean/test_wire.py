@@ -11,8 +11,8 @@ from botocore import parsers, serialize
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dynamorm_async.lean import LeanConfigurationError
-from dynamorm_async.lean.wire import decode_response, encode_request, error_fields
+from dynamorm_async.transport.lean import LeanConfigurationError
+from dynamorm_async.transport.lean.wire import decode_response, encode_request, error_fields
 
 _names = st.sampled_from(["B", "BS", "S", "M", "L", "a", "Item", "é"])
 _scalars = st.one_of(

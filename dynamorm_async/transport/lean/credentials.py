@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import ipaddress
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -164,6 +163,8 @@ def _check_full_uri(url: str) -> None:
         host = parts.hostname
         if host in _ALLOWED_HTTP_HOSTS:
             return
+        import ipaddress  # only this check needs it: not on every cold start
+
         try:
             if ipaddress.ip_address(host).is_loopback:
                 return
@@ -206,6 +207,11 @@ class RefreshingCredentials:
     def __repr__(self) -> str:
         # The provider's type only: a custom provider's repr might show what it holds.
         return f"RefreshingCredentials({type(self._provider).__name__})"
+
+    def invalidate(self) -> None:
+        """Forget the cached credentials: the next :meth:`get` asks the provider (e.g. after AWS
+        refused them as expired and the provider's source was refreshed)."""
+        self._current = None
 
     def _fresh(self, credentials: Credentials | None) -> bool:
         return credentials is not None and (

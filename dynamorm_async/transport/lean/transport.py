@@ -116,6 +116,11 @@ class LeanTransport:
     def __repr__(self) -> str:
         return f"LeanTransport(region={self.region!r}, endpoint_url={self.endpoint_url!r})"
 
+    def invalidate_credentials(self) -> None:
+        """Drop cached refreshable credentials so the next call fetches them again."""
+        if isinstance(self._credentials, RefreshingCredentials):
+            self._credentials.invalidate()
+
     async def _get_credentials(self) -> Credentials:
         if self._credentials is None:
             raise LeanCredentialsError(
