@@ -8,6 +8,7 @@ metadata; :func:`compile_model` reads them when the class is defined, checks the
 from __future__ import annotations
 
 import datetime as _dt
+import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,13 +17,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic
 
-from .errors import InvalidKey, ItemTooLarge, ModelError, ModelValidationError
+from .decoding import decode_full, decode_projected
+from .errors import InvalidKey, ItemTooLarge, ModelError
 from .marshal import (
     MAX_ITEM_BYTES,
     AttributeValue,
     Codec,
     Item,
     codec_for,
+    decode_value,
     item_size,
     strip_annotation,
     use_model_codecs,
@@ -180,27 +183,12 @@ class Schema:
         return item
 
     def decode(self, item: Mapping[str, AttributeValue]) -> Any:
-        """A model instance from a DynamoDB item (attributes the model does not know are ignored)."""
-        data: dict[str, Any] = {}
-        by_attr = self.by_attr
-        for attr, av in item.items():
-            f = by_attr.get(attr)
-            if f is not None:
-                data[f.name] = f.codec.decode(av)
-        try:
-            return self.model.model_validate(data, by_name=True)
-        except pydantic.ValidationError as exc:
-            raise ModelValidationError(
-                f"item from table {self.table!r} does not validate as {self.model.__name__}: {exc}"
-            ) from exc
+        """A model instance from a DynamoDB item; :class:`InvalidStoredItem` names what is wrong."""
+        return decode_full(self, item)
 
     def decode_partial(self, item: Mapping[str, AttributeValue]) -> Any:
-        """A model from a projected item, built without validation: fields not read keep defaults."""
-        by_attr = self.by_attr
-        data = {
-            f.name: f.codec.decode(av) for attr, av in item.items() if (f := by_attr.get(attr)) is not None
-        }
-        return self.model.model_construct(**data)
+        """A model from a projected item: fields read are typed and validated, the others keep defaults."""
+        return decode_projected(self, item)
 
     def key(self, hash_value: Any, range_value: Any = None) -> Item:
         """The primary key item for these key values, validated."""
@@ -249,6 +237,17 @@ def _check_key_value(model: str, f: FieldSpec, av: AttributeValue) -> None:
 _ROLES: tuple[type[Attribute], ...] = (HashKey, RangeKey, Version, TTL, CreatedAt, UpdatedAt)
 
 
+def _metadata(annotation: Any) -> list[Any]:
+    """``Annotated`` metadata anywhere in the annotation's outer layers: ``Annotated[datetime,
+    CreatedAt()] | None`` carries its marker inside the union, where pydantic does not look."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return [*annotation.__metadata__, *_metadata(typing.get_args(annotation)[0])]
+    if origin is typing.Union or origin is types.UnionType:
+        return [m for a in typing.get_args(annotation) for m in _metadata(a)]
+    return []
+
+
 def _marker(metadata: Sequence[Any]) -> Attribute | None:
     found = [m for m in metadata if isinstance(m, Attribute)]
     if len(found) > 1:
@@ -262,7 +261,7 @@ def compile_model(model: type[BaseModel], table: str | None, indexes: Sequence[G
     fields: list[FieldSpec] = []
     roles: dict[type[Attribute], FieldSpec] = {}
     for fname, info in model.model_fields.items():
-        marker = _marker(info.metadata)
+        marker = _marker([*info.metadata, *_metadata(info.annotation)])
         attr = (marker.name if marker else None) or fname
         codec = field_codec(info.annotation)
         role = type(marker) if marker is not None and type(marker) is not Attribute else None
@@ -413,13 +412,13 @@ def field_codec(annotation: Any) -> Codec:
         inner = field_codec(args[0])
         return Codec(
             lambda v: {"L": [inner.encode(x) for x in v]},
-            lambda av: [inner.decode(x) for x in av["L"]],
+            lambda av: [decode_value(inner, x) for x in av["L"]],
         )
     if origin in (dict, Mapping) and len(args) == 2 and _holds_model(args[1]):
         inner = field_codec(args[1])
         return Codec(
             lambda v: {"M": {k: inner.encode(x) for k, x in v.items()}},
-            lambda av: {k: inner.decode(x) for k, x in av["M"].items()},
+            lambda av: {k: decode_value(inner, x) for k, x in av["M"].items()},
         )
     return codec_for(tp)
 
@@ -452,7 +451,9 @@ def _nested_codec(schema: Schema) -> Codec:
 
     def decode(av: AttributeValue) -> Any:
         return {
-            f.name: f.codec.decode(v) for k, v in av["M"].items() if (f := schema.by_attr.get(k)) is not None
+            f.name: decode_value(f.codec, v)
+            for k, v in av["M"].items()
+            if (f := schema.by_attr.get(k)) is not None
         }
 
     return Codec(encode, decode)

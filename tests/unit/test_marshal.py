@@ -397,12 +397,11 @@ def test_deserialize_rejects_unknown_number_mode() -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        pytest.param(10**38, id="int 39 digits"),
-        pytest.param(-(10**38), id="negative int 39 digits"),
-        pytest.param(10**40, id="int 41 digits, trailing zeros"),
+        pytest.param(10**38 + 1, id="int 39 significant digits"),
+        pytest.param(-(10**38) - 1, id="negative int 39 significant digits"),
+        pytest.param(10**40 + 10, id="int 40 significant digits, a trailing zero"),
         pytest.param(2**200, id="huge int"),
         pytest.param(Decimal("1." + "0" * 37 + "1"), id="decimal 39 digits needs rounding"),
-        pytest.param(Decimal("1." + "0" * 38), id="decimal 39 digits of trailing zeros"),
         pytest.param(Decimal("0.1234567890123456789012345678901234567891"), id="decimal 40 digits"),
         pytest.param(Decimal("1E-131"), id="below smallest magnitude"),
         pytest.param(Decimal("-1E-131"), id="negative below smallest magnitude"),
@@ -436,7 +435,7 @@ def test_numbers_that_would_lose_precision_raise(value: Any) -> None:
 
 def test_invalid_value_is_an_input_error() -> None:
     with pytest.raises(InvalidInput):
-        serialize(10**38)
+        serialize(10**38 + 1)
     assert issubclass(InvalidValue, ValueError)
 
 
@@ -576,11 +575,15 @@ SOME_UUID = uuid.UUID("12345678-1234-5678-1234-567812345678")
 RICH_CASES: list[tuple[str, Any, dict[str, Any]]] = [
     ("aware datetime", dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), {"S": "2024-01-02T03:04:05+00:00"}),
     (
-        "datetime with offset and micros",
+        "datetime with offset and micros: stored as UTC",
         dt.datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=dt.timezone(dt.timedelta(hours=-5, minutes=-30))),
-        {"S": "2024-01-02T03:04:05.000006-05:30"},
+        {"S": "2024-01-02T08:34:05.000006+00:00"},
     ),
-    ("naive datetime", dt.datetime(1999, 12, 31, 23, 59, 59), {"S": "1999-12-31T23:59:59"}),
+    (
+        "naive datetime: taken as UTC",
+        dt.datetime(1999, 12, 31, 23, 59, 59),
+        {"S": "1999-12-31T23:59:59+00:00"},
+    ),
     ("date", dt.date(2024, 2, 29), {"S": "2024-02-29"}),
     ("time", dt.time(7, 8, 9), {"S": "07:08:09"}),
     ("uuid", SOME_UUID, {"S": "12345678-1234-5678-1234-567812345678"}),
@@ -607,7 +610,7 @@ def test_datetime_subclass_keeps_its_time() -> None:
     class Stamp(dt.datetime):
         pass
 
-    assert serialize(Stamp(2024, 1, 2, 3, 4, 5)) == {"S": "2024-01-02T03:04:05"}
+    assert serialize(Stamp(2024, 1, 2, 3, 4, 5)) == {"S": "2024-01-02T03:04:05+00:00"}
 
 
 def test_sets_of_enums_store_their_plain_values() -> None:
@@ -688,11 +691,10 @@ def test_codec_for(annotation: Any, value: Any, wire: dict[str, Any], decoded: A
 
 @pytest.mark.parametrize(
     "annotation",
-    [list[int], dict[str, Any], set[str], Any, Union[int, str], Optional[Union[int, str]], tuple[int, ...]],  # noqa: UP007, UP045
+    [list[int], dict[str, Any], Any, Union[int, str], Optional[Union[int, str]], tuple[int, ...]],  # noqa: UP007, UP045
     ids=[
         "list[int]",
         "dict[str, Any]",
-        "set[str]",
         "Any",
         "Union[int, str]",
         "Optional[Union[int, str]]",
@@ -727,7 +729,7 @@ def test_codec_decode_edge_cases(annotation: Any, wire: dict[str, Any], decoded:
 @pytest.mark.parametrize(
     ("annotation", "value"),
     [
-        (int, 10**38),
+        (int, 10**38 + 1),
         (int, "12"),
         (int, True),
         (float, float("nan")),
