@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 #: DynamoDB's limit on the size of one item.
@@ -33,10 +34,24 @@ def _value_size(av: Mapping[str, Any]) -> int:
 
 
 def _number_size(raw: str) -> int:
-    """1 byte per two significant digits, plus 1 (plus 1 more for a negative number, conservatively)."""
-    mantissa = raw.lstrip("+-").partition("E")[0].partition("e")[0].replace(".", "")
-    digits = len(mantissa.strip("0")) or 1  # leading and trailing zeros are not stored
-    return 1 + (digits + 1) // 2 + (1 if raw.startswith("-") else 0)
+    """DynamoDB's size of a number: 1 byte, plus 1 per base-100 digit pair of the significant
+    digits aligned on the decimal point (``1.5`` is ``01.50``: 3 bytes, ``123.456`` is 5, ``0`` is
+    1), plus 1 for a negative number. Leading and trailing zeros are not stored."""
+    try:
+        number = Decimal(raw)
+    except ArithmeticError:
+        return 21  # not a number DynamoDB takes; counted at its largest
+    if not number.is_finite() or not number:
+        return 1
+    sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)
+    count = len(digits)
+    while count and digits[count - 1] == 0:
+        count -= 1
+        exponent += 1
+    low = exponent // 2  # the pair holding the least significant digit
+    high = (exponent + count - 1) // 2  # the pair holding the most significant one
+    return 1 + (high - low + 1) + sign
 
 
 def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:

@@ -756,15 +756,19 @@ SIZE_CASES: list[tuple[str, dict[str, Any], int]] = [
     ("S empty", {"a": {"S": ""}}, 1),
     ("S multibyte value", {"k": {"S": "é€"}}, 1 + 2 + 3),
     ("S multibyte name", {"ñame": {"S": "x"}}, 5 + 1),
-    # numbers: 1 byte per two significant digits, + 1
+    # numbers: 1 byte per base-100 digit pair of the significant digits aligned on the decimal
+    # point, + 1 (+ 1 more when negative); pinned against DynamoDB Local in tests/integration
     ("N one digit", {"n": {"N": "7"}}, 1 + 1 + 1),
     ("N two digits", {"n": {"N": "12"}}, 1 + 1 + 1),
     ("N three digits", {"n": {"N": "123"}}, 1 + 2 + 1),
-    ("N zero", {"n": {"N": "0"}}, 1 + 1 + 1),
+    ("N zero", {"n": {"N": "0"}}, 1 + 1),
+    ("N one and a half: 01.50", {"n": {"N": "1.5"}}, 1 + 2 + 1),
+    ("N 123.456: 01 23 . 45 60", {"n": {"N": "123.456"}}, 1 + 4 + 1),
     ("N trailing zeros trimmed", {"n": {"N": "1000000"}}, 1 + 1 + 1),
     ("N leading zeros trimmed", {"n": {"N": "0.001"}}, 1 + 1 + 1),
     ("N decimal point not a digit", {"n": {"N": "12.34"}}, 1 + 2 + 1),
-    ("N exponent not counted", {"n": {"N": "1.5E+10"}}, 1 + 1 + 1),
+    ("N exponent only aligns", {"n": {"N": "1.5E+10"}}, 1 + 2 + 1),
+    ("N exponent not counted", {"n": {"N": "1.2E+9"}}, 1 + 1 + 1),
     ("N 38 digits", {"n": {"N": "9" * 38}}, 1 + 19 + 1),
     ("N negative", {"n": {"N": "-12"}}, 1 + 1 + 1 + 1),
     # binary: raw bytes
