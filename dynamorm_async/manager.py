@@ -51,11 +51,19 @@ class Manager(Generic[M]):
         result: M = decode_item(self.schema, item, partial=partial)
         return result
 
-    async def _send(self, request: ItemRequest) -> dict[str, Any]:
-        """Send one item request; a failed condition carries the current item as a model."""
+    async def _send(self, request: ItemRequest, *, must_exist: bool = False) -> dict[str, Any]:
+        """Send one item request; a failed condition carries the current item as a model
+        (``must_exist``: a failed condition on a missing item raises :class:`ItemNotFound`)."""
         try:
             return await self.transport.call(request.operation, request.params, table=self.table)
         except ConditionCheckFailed as exc:
+            if must_exist and not exc.item:
+                raise ItemNotFound(
+                    f"no {self.model.__name__} item in {self.table!r} under {request.key!r} to update "
+                    "(pass upsert=True to create it)",
+                    table=self.table,
+                    key=request.key,
+                ) from exc
             exc.item = decode_current(self.schema, exc.item)
             raise exc from exc.__cause__
 
@@ -128,18 +136,28 @@ class Manager(Generic[M]):
         *actions: Action | Update,
         condition: Condition | None = None,
         return_values: Literal["ALL_NEW", "ALL_OLD", "NONE"] = "ALL_NEW",
+        upsert: bool = False,
     ) -> M | None:
         """Apply update actions to one item and return it as ``return_values`` says.
 
         ``key`` is a model instance (its version is then checked and incremented, and the
         instance refreshed in place: wholly with ``ALL_NEW``, else its version and ``updated_at``)
         or key values. Actions that touch a key attribute raise
-        :class:`KeyUpdateError` before anything is sent.
+        :class:`KeyUpdateError` before anything is sent. The item must exist
+        (:class:`ItemNotFound` otherwise: no partial item is created); ``upsert=True`` creates
+        it when missing, and then the actions must set every required field.
         """
         request = update_item(
-            self.schema, key, actions, condition=condition, return_values=return_values, table=self.table
+            self.schema,
+            key,
+            actions,
+            condition=condition,
+            return_values=return_values,
+            table=self.table,
+            must_exist=not upsert,
+            complete=upsert,
         )
-        attributes = (await self._send(request)).get("Attributes")
+        attributes = (await self._send(request, must_exist=not upsert)).get("Attributes")
         obj = request.target
         if return_values != "ALL_NEW" or not attributes:
             request.apply()  # the new version and updated_at, so the next versioned write matches

@@ -49,11 +49,15 @@ _create_decimal = read_decimal
 
 
 def _ser_str(v: str) -> AttributeValue:
-    return {"S": v}
+    if type(v) is str or isinstance(v, str):
+        return {"S": v}
+    raise InvalidValue(f"a str field holds {type(v).__name__} {v!r:.60}")
 
 
 def _ser_bool(v: bool) -> AttributeValue:
-    return {"BOOL": v}
+    if v is True or v is False:
+        return {"BOOL": v}
+    raise InvalidValue(f"a bool field holds {type(v).__name__} {v!r:.60}")
 
 
 def _ser_none(v: None) -> AttributeValue:
@@ -75,7 +79,9 @@ def _ser_number(v: int | float | Decimal) -> AttributeValue:
 
 
 def _ser_bytes(v: bytes | bytearray) -> AttributeValue:
-    return {"B": v}
+    if isinstance(v, (bytes, bytearray)):
+        return {"B": v}
+    raise InvalidValue(f"a bytes field holds {type(v).__name__} {v!r:.60}")
 
 
 def _ser_list(v: list[Any] | tuple[Any, ...]) -> AttributeValue:
@@ -118,9 +124,18 @@ def _ser_set(v: AbstractSet[Any]) -> AttributeValue:
             f"a set must hold one kind of value (strings, numbers or bytes), got {sorted(kinds)}"
         )
     kind = kinds.pop()
-    if kind == "NS":
-        return {"NS": [_number(x) for x in values]}
-    return {kind: values}
+    members: list[Any] = [_number(x) for x in values] if kind == "NS" else values
+    distinct: set[Any] = (
+        set(map(read_decimal, members))
+        if kind == "NS"
+        else set(map(bytes, members))
+        if kind == "BS"
+        else set(members)
+    )
+    if len(distinct) != len(members):  # {0.1, Decimal("0.1")}, {Color.RED, "red"}: one member twice
+        shown = sorted(map(str, members))
+        raise InvalidValue(f"set members collide once stored as DynamoDB values: {shown!r:.120}")
+    return {kind: members}
 
 
 def _set_kind(x: Any) -> str:

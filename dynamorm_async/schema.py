@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic
 
+from .checks import check_item_keys, check_key_value, encode_fields, key_limit
 from .decoding import decode_full, decode_projected
 from .errors import InvalidKey, ItemTooLarge, ModelError
 from .marshal import (
@@ -158,16 +159,8 @@ class Schema:
     # ---------------------------------------------------------------- items
     def encode(self, obj: BaseModel) -> Item:
         """The model as a DynamoDB item; ``None`` and empty-set fields are left out."""
-        item: Item = {}
-        for f in self.fields:
-            value = getattr(obj, f.name)
-            if value is None or (isinstance(value, (set, frozenset)) and not value):
-                continue
-            item[f.attr] = f.codec.encode(value)
-        for f in self.key_fields:
-            if f.attr not in item:
-                raise InvalidKey(f"{self.model.__name__}.{f.name} is a key and cannot be empty")
-            _check_key_value(self.model.__name__, f, item[f.attr])
+        item = encode_fields(self, obj)
+        check_item_keys(self, item)
         return item
 
     def encode_checked(self, obj: BaseModel) -> Item:
@@ -214,22 +207,11 @@ class Schema:
         try:
             av = f.codec.encode(value)
         except (TypeError, ValueError, AttributeError) as exc:
-            raise InvalidKey(f"{self.model.__name__}.{f.name}: {value!r} is not a valid key value") from exc
-        _check_key_value(self.model.__name__, f, av)
+            raise InvalidKey(
+                f"{self.model.__name__}.{f.name}: {value!r:.80} is not a valid key value"
+            ) from exc
+        check_key_value(self.model.__name__, f, av, key_limit(self, f))
         return av
-
-
-_KEY_PYTHON_TYPES: dict[str, tuple[type, ...]] = {"S": (str,), "N": (int, float, Decimal), "B": (bytes,)}
-
-
-def _check_key_value(model: str, f: FieldSpec, av: AttributeValue) -> None:
-    ((tag, raw),) = av.items()
-    if tag != f.codec.kind or not isinstance(raw, bytes if tag == "B" else str):
-        raise InvalidKey(f"{model}.{f.name} is a key of type {f.codec.kind}; got {raw!r}")
-    if tag in ("S", "B") and len(raw) == 0:
-        raise InvalidKey(
-            f"{model}.{f.name} is a key and cannot be an empty {'string' if tag == 'S' else 'binary'}"
-        )
 
 
 # --------------------------------------------------------------------------- compiler
@@ -329,6 +311,7 @@ def _check_role(model: str, spec: FieldSpec, info: Any) -> None:
             )
         if optional:
             raise ModelError(f"{where}: a key field cannot be optional")
+        _check_key_name(where, spec.attr)
     elif role is Version:
         if tp is not int:
             raise ModelError(f"{where}: Version() needs an int field")
@@ -338,6 +321,11 @@ def _check_role(model: str, spec: FieldSpec, info: Any) -> None:
         object.__setattr__(spec, "codec", _ttl_codec(tp))
     elif role in (CreatedAt, UpdatedAt) and tp is not _dt.datetime:
         raise ModelError(f"{where}: {role.__name__}() needs a datetime field")
+
+
+def _check_key_name(where: str, attr: str) -> None:
+    if len(attr.encode("utf-8", "surrogatepass")) > 255:
+        raise ModelError(f"{where}: DynamoDB limits key and index attribute names to 255 bytes")
 
 
 def _ttl_codec(tp: Any) -> Codec:
@@ -372,6 +360,7 @@ def _compile_index(
             raise ModelError(
                 f"{model}: index {index.name!r} key {fname!r} must be a string, number or binary field"
             )
+        _check_key_name(f"{model}: index {index.name!r} key {fname!r}", spec.attr)
         return spec
 
     if not 3 <= len(index.name) <= 255:
@@ -408,19 +397,30 @@ def field_codec(annotation: Any) -> Codec:
     if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
         return compiled_codec(tp)
     origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is tuple and args and args[-1] is not Ellipsis and any(map(_holds_model, args)):
+        each = [field_codec(a) for a in args]  # tuple[Model, int]: one codec per position
+        return Codec(
+            lambda v: {"L": [_encode_or_null(c, x) for c, x in zip(each, v, strict=True)]},
+            lambda av: [decode_value(c, x) for c, x in zip(each, av["L"], strict=True)],
+        )
     if origin in (list, tuple, Sequence) and args and _holds_model(args[0]):
         inner = field_codec(args[0])
         return Codec(
-            lambda v: {"L": [inner.encode(x) for x in v]},
+            lambda v: {"L": [_encode_or_null(inner, x) for x in v]},
             lambda av: [decode_value(inner, x) for x in av["L"]],
         )
     if origin in (dict, Mapping) and len(args) == 2 and _holds_model(args[1]):
         inner = field_codec(args[1])
         return Codec(
-            lambda v: {"M": {k: inner.encode(x) for k, x in v.items()}},
+            lambda v: {"M": {k: _encode_or_null(inner, x) for k, x in v.items()}},
             lambda av: {k: decode_value(inner, x) for k, x in av["M"].items()},
         )
     return codec_for(tp)
+
+
+def _encode_or_null(codec: Codec, value: Any) -> AttributeValue:
+    """An element of a list or map of models: ``None`` (``list[Model | None]``) is stored as NULL."""
+    return {"NULL": True} if value is None else codec.encode(value)
 
 
 def _holds_model(annotation: Any) -> bool:
