@@ -321,11 +321,14 @@ def deserialize(av: Mapping[str, Any], *, numbers: str = "decimal") -> Any:
     ``numbers="natural"`` returns ``int`` for integral literals and ``Decimal`` otherwise.
     ``B`` and ``BS`` give ``bytes`` (boto3 gives its ``Binary`` wrapper).
     """
-    if numbers == "decimal":
-        return _de_dec(av)
-    if numbers == "natural":
-        return _de_nat(av)
-    raise ValueError(f"numbers must be 'decimal' or 'natural', not {numbers!r}")
+    if numbers not in ("decimal", "natural"):
+        raise InvalidValue(f"numbers must be 'decimal' or 'natural', not {numbers!r}")
+    try:
+        return _de_dec(av) if numbers == "decimal" else _de_nat(av)
+    except InvalidValue:
+        raise
+    except Exception as exc:  # a malformed AttributeValue (a tag's value of the wrong shape)
+        raise InvalidValue(f"cannot decode a {describe(av)}: {type(exc).__name__}: {exc!s:.80}") from exc
 
 
 def deserialize_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
