@@ -128,6 +128,8 @@ CASES: list[Case] = [
     ("mutated: int in a nested model list", lambda m: m.put(mutated(kids=[3])), InvalidValue),
     ("a 3,000-deep dict", lambda m: m.put(Rec(pk="k", sk="t", note="n", data=nested(3000))), InvalidValue),
     ("put(ttl=nan)", lambda m: m.put(Rec(pk="k", sk="t", note="n"), ttl=float("nan")), InvalidInput),
+    ("put(ttl=inf)", lambda m: m.put(Rec(pk="k", sk="t", note="n"), ttl=float("inf")), InvalidInput),
+    ("put(ttl=1e20)", lambda m: m.put(Rec(pk="k", sk="t", note="n"), ttl=1e20), InvalidInput),
     (
         "upsert missing a required field",
         lambda m: m.update(("k", "new"), R.count.set(1), upsert=True),
@@ -178,10 +180,30 @@ async def test_models_in_lists_and_tuples_round_trip(recs: Any) -> None:
     assert got.kids == [Kid(name="a"), None] and got.pair == (Kid(name="b"), 3)
 
 
-async def test_setting_updated_at_explicitly(recs: Any) -> None:
+class Stamped(Model, table="data_stamped"):
+    pk: Annotated[str, HashKey()]
+    n: int = 0
+    updated: Annotated[dt.datetime | None, UpdatedAt()] = None
+    expires: Annotated[int | None, TTL()] = None
+
+
+@pytest.mark.parametrize("ttl", [float("nan"), float("inf"), 1e20, "5"])
+async def test_a_ttl_that_is_not_a_finite_duration_is_refused(db: DB, ttl: Any) -> None:
+    sent = debug_stats().calls
+    with pytest.raises(InvalidInput, match="ttl"):
+        await db.manager(Stamped).put(Stamped(pk="k"), ttl=ttl)
+    assert debug_stats().calls == sent
+
+
+async def test_setting_updated_at_explicitly(db: DB, tables: TableFactory) -> None:
+    await tables(Stamped)
+    manager = db.manager(Stamped)
+    await manager.put(Stamped(pk="k"))
     when = dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-    got = await recs.update(KEY, R.updated.set(when))
-    assert got.updated == when
+    got = await manager.update("k", Stamped.attr.updated.set(when), Stamped.attr.n.set(1))
+    assert got is not None and got.updated == when
+    got = await manager.update("k", Stamped.attr.n.set(2))  # without it, the update sets it to now
+    assert got is not None and got.updated is not None and got.updated > when
 
 
 async def test_the_instance_equals_what_get_returns_after_a_ttl_put(recs: Any) -> None:
