@@ -5,7 +5,8 @@ Two layers:
 * :func:`serialize` / :func:`deserialize` are generic and produce exactly what boto3's
   ``TypeSerializer`` produces for the values it accepts (numbers as strings in DynamoDB's
   38-digit context, ``bytes`` as ``B``, sets as ``SS``/``NS``/``BS``). They also take what pydantic
-  models hold: ``datetime``/``date``/``time`` (ISO 8601 via ``isoformat()``), ``UUID`` (its
+  models hold: ``datetime`` (in UTC, see :func:`canonical_datetime`), ``date``/``time`` (ISO
+  8601 via ``isoformat()``), ``UUID`` (its
   canonical hyphenated string), ``Enum`` (its value), nested models (a map of their attributes)
   and ``float`` (stored as its shortest round-tripping ``repr``, e.g. ``0.1`` -> ``"0.1"``).
 * :func:`codec_for` picks a :class:`Codec` per model field from its annotation, once, when the
@@ -15,6 +16,8 @@ Numbers never lose precision: more than 38 significant digits, a magnitude outsi
 range (1E-130 to 9.9999999999999999999999999999999999999E+125), NaN or infinity raise
 :class:`~dynamorm_async.errors.InvalidValue` instead of rounding. Where boto3 would accept a
 value that DynamoDB itself refuses (an empty set, ``Decimal("1E-131")``), we raise instead.
+Reads take numbers exactly as DynamoDB sends them (see :mod:`dynamorm_async.numbers`), and a
+stored value a codec cannot decode raises :class:`InvalidValue` (:func:`decode_value`).
 """
 
 from __future__ import annotations
