@@ -108,6 +108,10 @@ async def test_projected_reads_are_typed(things: Any) -> None:
     assert got.color is Color.BLUE
     assert got.address == Address(city="Rome")
     assert got.count == 3
+    (scanned,) = await things.scan().project("when", "color", "address").all()
+    assert (scanned.when, scanned.color, scanned.address) == (when, Color.BLUE, Address(city="Rome"))
+    (batched,) = await things.batch_get(["p"], projection=["ident"])
+    assert batched.ident == ident
 
 
 def test_optional_annotated_marker_is_kept() -> None:
