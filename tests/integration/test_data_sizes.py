@@ -26,7 +26,7 @@ pytestmark = pytest.mark.anyio
 TABLE = "data_sizes"
 
 
-class Sized(Model, table=TABLE):
+class Sized(Model, table="data_sizes_orm"):
     pk: Annotated[str, HashKey()]
     pad: str = ""
     probe: Any = None
@@ -106,3 +106,27 @@ async def test_the_library_refuses_one_byte_over_and_sends_the_limit(db: DB, tab
     await manager.put(Sized(pk="k", pad="x" * pad, probe=probe))
     with pytest.raises(ItemTooLarge):
         await manager.put(Sized(pk="k", pad="x" * (pad + 1), probe=probe))
+
+
+BISECTED: list[tuple[str, Any]] = [
+    ("numbers of every shape", [Decimal("-0.5"), 7, -100, Decimal("1E+100"), Decimal("-1.23456789E-120"), 0]),
+    ("a map of sets", {"n": {Decimal("12.5"), -1}, "s": {"a", "é"}, "b": {b"\x00"}}),
+]
+
+
+@pytest.mark.parametrize(("shape", "probe"), BISECTED, ids=[s[0] for s in BISECTED])
+def test_bisecting_dynamodb_finds_the_size_we_compute(
+    sizes_table: str, boto3_client: DynamoDBClient, shape: str, probe: Any
+) -> None:
+    # Find DynamoDB's own largest accepted padding without trusting our sizes (a few steps
+    # around an estimate), then check that our size of that item is exactly the limit.
+    estimate = MAX_ITEM_BYTES - item_size(_item(0, probe))
+    low, high = estimate - 64, estimate + 64  # accepted at low, refused at high
+    assert _accepted(boto3_client, _item(low, probe)) and not _accepted(boto3_client, _item(high, probe))
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _accepted(boto3_client, _item(middle, probe)):
+            low = middle
+        else:
+            high = middle
+    assert item_size(_item(low, probe)) == MAX_ITEM_BYTES, shape
