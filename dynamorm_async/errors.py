@@ -14,6 +14,7 @@ The tree::
     │   ├── DuplicateKey           a batch or transaction names the same item twice
     │   ├── StreamRecordError      a DynamoDB Streams record that cannot be read as its model
     │   └── ModelValidationError   pydantic rejected the item's data (wraps pydantic's error)
+    │       └── InvalidStoredItem  a stored item does not decode as its model (table, key, attribute)
     ├── ItemNotFound               get() found no item
     ├── DeadlineExceeded           the active deadline was reached (or a retry pause would pass it)
     │   └── LambdaTimeoutError     the same, inside a Lambda deadline scope
@@ -110,6 +111,23 @@ class StreamRecordError(InvalidInput):
 
 class ModelValidationError(InvalidInput):
     """pydantic rejected the data of an item; the pydantic error is on ``__cause__``."""
+
+
+class InvalidStoredItem(ModelValidationError):
+    """An item read from DynamoDB does not decode as its model: an attribute of another DynamoDB
+    type, a NULL where the field allows no ``None``, a value pydantic refuses (written by another tool).
+
+    ``table``, ``key`` (the item's key attributes, as stored) and ``attribute`` (the DynamoDB
+    attribute name, ``None`` when the whole item is at fault) say which; the cause is on ``__cause__``.
+    """
+
+    def __init__(
+        self, message: str, *, table: str | None, key: Mapping[str, Any], attribute: str | None
+    ) -> None:
+        super().__init__(message)
+        self.table = table
+        self.key = dict(key)
+        self.attribute = attribute
 
 
 class ItemNotFound(DynamORMError, LookupError):
@@ -378,6 +396,7 @@ __all__ = [
     "InvalidInput",
     "InvalidKey",
     "InvalidValue",
+    "InvalidStoredItem",
     "ItemNotFound",
     "ItemTooLarge",
     "KeyUpdateError",

@@ -51,12 +51,15 @@ class Manager(Generic[M]):
         result: M = decode_item(self.schema, item, partial=partial)
         return result
 
-    async def _send(self, request: ItemRequest, actions: Sequence[Action | Update] = ()) -> dict[str, Any]:
+    async def _send(
+        self, request: ItemRequest, actions: Sequence[Action | Update] = (), *, must_exist: bool = False
+    ) -> dict[str, Any]:
         """Send one item request; a failed condition carries the current item as a model.
 
         A versioned write whose earlier attempt was lost and whose retry failed its version
         condition succeeds when the current item is its own write
         (:func:`~dynamorm_async.exactly_once.is_own_write`); the answer then holds that item.
+        ``must_exist``: a failed condition on a missing item raises :class:`ItemNotFound`.
         """
         try:
             return await self.transport.call(request.operation, request.params, table=self.table)
@@ -67,6 +70,13 @@ class Manager(Generic[M]):
                 if is_own_write(self.schema, request, exc.item, actions):
                     new = request.params.get("ReturnValues") == "ALL_NEW" and exc.item
                     return {"Attributes": exc.item} if new else {}
+            if must_exist and not exc.item:
+                raise ItemNotFound(
+                    f"no {self.model.__name__} item in {self.table!r} under {request.key!r} to update "
+                    "(pass upsert=True to create it)",
+                    table=self.table,
+                    key=request.key,
+                ) from exc
             exc.item = decode_current(self.schema, exc.item)
             raise exc from exc.__cause__
 
@@ -152,13 +162,16 @@ class Manager(Generic[M]):
         condition: Condition | None = None,
         return_values: Literal["ALL_NEW", "ALL_OLD", "NONE"] = "ALL_NEW",
         exactly_once: bool = False,
+        upsert: bool = False,
     ) -> M | None:
         """Apply update actions to one item and return it as ``return_values`` says.
 
         ``key`` is a model instance (its version is then checked and incremented, and the
         instance refreshed in place: wholly with ``ALL_NEW``, else its version and ``updated_at``)
         or key values. Actions that touch a key attribute raise
-        :class:`KeyUpdateError` before anything is sent.
+        :class:`KeyUpdateError` before anything is sent. The item must exist
+        (:class:`ItemNotFound` otherwise: no partial item is created); ``upsert=True`` creates
+        it when missing, and then the actions must set every required field.
 
         A lost answer makes the transport send the update again: harmless for plain ``SET``
         and ``REMOVE``, but ``ADD``, arithmetic (``total + 1``) and list appends would be
@@ -168,14 +181,39 @@ class Manager(Generic[M]):
         (a transaction returns no item); the instance still gets its version and ``updated_at``.
         """
         if exactly_once:
-            request = update_item(self.schema, key, actions, condition=condition, table=self.table)
-            await self._send_once(request)
+            request = update_item(
+                self.schema,
+                key,
+                actions,
+                condition=condition,
+                table=self.table,
+                must_exist=not upsert,
+                complete=upsert,
+            )
+            try:
+                await self._send_once(request)
+            except ConditionCheckFailed as exc:
+                if upsert or exc.item:
+                    raise
+                raise ItemNotFound(
+                    f"no {self.model.__name__} item in {self.table!r} under {request.key!r} to update "
+                    "(pass upsert=True to create it)",
+                    table=self.table,
+                    key=request.key,
+                ) from exc
             request.apply()
             return None
         request = update_item(
-            self.schema, key, actions, condition=condition, return_values=return_values, table=self.table
+            self.schema,
+            key,
+            actions,
+            condition=condition,
+            return_values=return_values,
+            table=self.table,
+            must_exist=not upsert,
+            complete=upsert,
         )
-        attributes = (await self._send(request, actions)).get("Attributes")
+        attributes = (await self._send(request, actions, must_exist=not upsert)).get("Attributes")
         obj = request.target
         if return_values != "ALL_NEW" or not attributes:
             request.apply()  # the new version and updated_at, so the next versioned write matches

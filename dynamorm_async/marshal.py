@@ -5,7 +5,8 @@ Two layers:
 * :func:`serialize` / :func:`deserialize` are generic and produce exactly what boto3's
   ``TypeSerializer`` produces for the values it accepts (numbers as strings in DynamoDB's
   38-digit context, ``bytes`` as ``B``, sets as ``SS``/``NS``/``BS``). They also take what pydantic
-  models hold: ``datetime``/``date``/``time`` (ISO 8601 via ``isoformat()``), ``UUID`` (its
+  models hold: ``datetime`` (in UTC, see :func:`canonical_datetime`), ``date``/``time`` (ISO
+  8601 via ``isoformat()``), ``UUID`` (its
   canonical hyphenated string), ``Enum`` (its value), nested models (a map of their attributes)
   and ``float`` (stored as its shortest round-tripping ``repr``, e.g. ``0.1`` -> ``"0.1"``).
 * :func:`codec_for` picks a :class:`Codec` per model field from its annotation, once, when the
@@ -15,6 +16,8 @@ Numbers never lose precision: more than 38 significant digits, a magnitude outsi
 range (1E-130 to 9.9999999999999999999999999999999999999E+125), NaN or infinity raise
 :class:`~dynamorm_async.errors.InvalidValue` instead of rounding. Where boto3 would accept a
 value that DynamoDB itself refuses (an empty set, ``Decimal("1E-131")``), we raise instead.
+Reads take numbers exactly as DynamoDB sends them (see :mod:`dynamorm_async.numbers`), and a
+stored value a codec cannot decode raises :class:`InvalidValue` (:func:`decode_value`).
 """
 
 from __future__ import annotations
@@ -26,86 +29,38 @@ import typing
 import uuid
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
-from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
+from decimal import Decimal
 from typing import Any, NoReturn, Union
 
 from pydantic import BaseModel
 
 from .errors import InvalidValue
+from .numbers import DYNAMODB_CONTEXT, INT_FAST_LIMIT, NEG_INT_FAST_LIMIT, checked, read_decimal, read_natural
+from .numbers import number_text as _number
 from .sizes import MAX_ITEM_BYTES, item_size
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
 
-#: DynamoDB's number context, the same as boto3's ``DYNAMODB_CONTEXT``.
-DYNAMODB_CONTEXT = Context(
-    Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow]
-)
-
-_INT_FAST_LIMIT = 10**38  # ints strictly inside +-10**38 always fit 38 digits exactly
-_NEG_INT_FAST_LIMIT = -_INT_FAST_LIMIT
-# DynamoDB's documented number range, as ``Decimal.adjusted()`` exponents of nonzero values.
-_MIN_ADJUSTED = -130
-_MAX_ADJUSTED = 125
-_create_decimal = DYNAMODB_CONTEXT.create_decimal
-
-# --------------------------------------------------------------------------- numbers
-
-
-def _lossy(value: object, exc: BaseException | None = None) -> NoReturn:
-    raise InvalidValue(
-        f"number {value!r} cannot be stored in DynamoDB without losing precision "
-        "(38 significant digits, magnitude 1E-130 to 9.9999999999999999999999999999999999999E+125)"
-    ) from exc
-
-
-def _checked(value: object, raw: int | str | Decimal) -> str:
-    """``raw`` in DynamoDB's context as an N string, or :class:`InvalidValue` (``value`` is for messages)."""
-    try:
-        number = _create_decimal(raw)
-    except (ArithmeticError, ValueError, TypeError) as exc:
-        _lossy(value, exc)
-    text = str(number)
-    # A finite number always ends in a digit ("NaN", "Infinity" do not), and str() only uses an
-    # exponent when the magnitude could be outside DynamoDB's range, so the common case costs two
-    # string tests.
-    if text[-1] > "9" or "E" in text:
-        if not number.is_finite():
-            raise InvalidValue(f"{value!r} cannot be stored in DynamoDB (no NaN or infinity)")
-        if number and not _MIN_ADJUSTED <= number.adjusted() <= _MAX_ADJUSTED:
-            _lossy(value)
-    return text
-
-
-def _number(value: int | Decimal | float) -> str:
-    """Format a number as DynamoDB's N string, refusing any loss of precision."""
-    if type(value) is int:
-        if _NEG_INT_FAST_LIMIT < value < _INT_FAST_LIMIT:
-            return str(value)
-        return _checked(value, value)
-    if type(value) is float:
-        # repr() is the shortest string that reads back as the same float ("inf"/"nan" are refused).
-        return _checked(value, repr(value))
-    if isinstance(value, bool):
-        raise InvalidValue(f"{value!r} is a bool, not a number")
-    if isinstance(value, int):  # int subclasses: their str() may be anything, use the int itself
-        return _number(int(value))
-    if isinstance(value, float):
-        return _checked(value, repr(float(value)))
-    if isinstance(value, Decimal):
-        return _checked(value, value)
-    raise InvalidValue(f"{type(value).__name__} {value!r:.80} is not a number")
-
+_INT_FAST_LIMIT = INT_FAST_LIMIT
+_NEG_INT_FAST_LIMIT = NEG_INT_FAST_LIMIT
+_checked = checked
+_natural = read_natural
+_create_decimal = read_decimal
 
 # --------------------------------------------------------------------------- serialize
 
 
 def _ser_str(v: str) -> AttributeValue:
-    return {"S": v}
+    if type(v) is str or isinstance(v, str):
+        return {"S": v}
+    raise InvalidValue(f"a str field holds {type(v).__name__} {v!r:.60}")
 
 
 def _ser_bool(v: bool) -> AttributeValue:
-    return {"BOOL": v}
+    if v is True or v is False:
+        return {"BOOL": v}
+    raise InvalidValue(f"a bool field holds {type(v).__name__} {v!r:.60}")
 
 
 def _ser_none(v: None) -> AttributeValue:
@@ -127,7 +82,9 @@ def _ser_number(v: int | float | Decimal) -> AttributeValue:
 
 
 def _ser_bytes(v: bytes | bytearray) -> AttributeValue:
-    return {"B": v}
+    if isinstance(v, (bytes, bytearray)):
+        return {"B": v}
+    raise InvalidValue(f"a bytes field holds {type(v).__name__} {v!r:.60}")
 
 
 def _ser_list(v: list[Any] | tuple[Any, ...]) -> AttributeValue:
@@ -170,9 +127,18 @@ def _ser_set(v: AbstractSet[Any]) -> AttributeValue:
             f"a set must hold one kind of value (strings, numbers or bytes), got {sorted(kinds)}"
         )
     kind = kinds.pop()
-    if kind == "NS":
-        return {"NS": [_number(x) for x in values]}
-    return {kind: values}
+    members: list[Any] = [_number(x) for x in values] if kind == "NS" else values
+    distinct: set[Any] = (
+        set(map(read_decimal, members))
+        if kind == "NS"
+        else set(map(bytes, members))
+        if kind == "BS"
+        else set(members)
+    )
+    if len(distinct) != len(members):  # {0.1, Decimal("0.1")}, {Color.RED, "red"}: one member twice
+        shown = sorted(map(str, members))
+        raise InvalidValue(f"set members collide once stored as DynamoDB values: {shown!r:.120}")
+    return {kind: members}
 
 
 def _set_kind(x: Any) -> str:
@@ -186,7 +152,21 @@ def _set_kind(x: Any) -> str:
 
 
 def _ser_datetime(v: _dt.date | _dt.time) -> AttributeValue:
+    if type(v) is _dt.datetime or isinstance(v, _dt.datetime):
+        return {"S": canonical_datetime(v)}
     return {"S": v.isoformat()}
+
+
+_UTC = _dt.UTC
+
+
+def canonical_datetime(v: _dt.datetime) -> str:
+    """The one stored form of a datetime: UTC, ``isoformat()`` (so ``+00:00``, microseconds when
+    not zero). Its text order is its time order (``+`` sorts before ``.``), so ``>``, ``<``,
+    ``between`` and sort keys compare instants. A naive datetime is taken as UTC."""
+    if v.tzinfo is None:
+        return v.replace(tzinfo=_UTC).isoformat()
+    return v.astimezone(_UTC).isoformat()
 
 
 def _ser_uuid(v: uuid.UUID) -> AttributeValue:
@@ -308,12 +288,6 @@ def _de_dec(av: Mapping[str, Any]) -> Any:
     _unknown_tag(tag)
 
 
-def _natural(raw: str) -> int | Decimal:
-    if raw.isdigit() or (raw[:1] == "-" and raw[1:].isdigit()):
-        return int(raw)
-    return _create_decimal(raw)
-
-
 def _de_nat(av: Mapping[str, Any]) -> Any:
     """Deserialize with integral numbers as ``int``, others as ``Decimal``."""
     try:
@@ -350,11 +324,14 @@ def deserialize(av: Mapping[str, Any], *, numbers: str = "decimal") -> Any:
     ``numbers="natural"`` returns ``int`` for integral literals and ``Decimal`` otherwise.
     ``B`` and ``BS`` give ``bytes`` (boto3 gives its ``Binary`` wrapper).
     """
-    if numbers == "decimal":
-        return _de_dec(av)
-    if numbers == "natural":
-        return _de_nat(av)
-    raise ValueError(f"numbers must be 'decimal' or 'natural', not {numbers!r}")
+    if numbers not in ("decimal", "natural"):
+        raise InvalidValue(f"numbers must be 'decimal' or 'natural', not {numbers!r}")
+    try:
+        return _de_dec(av) if numbers == "decimal" else _de_nat(av)
+    except InvalidValue:
+        raise
+    except Exception as exc:  # a malformed AttributeValue (a tag's value of the wrong shape)
+        raise InvalidValue(f"cannot decode a {describe(av)}: {type(exc).__name__}: {exc!s:.80}") from exc
 
 
 def deserialize_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -413,8 +390,41 @@ def _dec_bytes(av: AttributeValue) -> Any:
     return bytes(av["B"])
 
 
+def _dec_set(av: AttributeValue) -> Any:
+    if len(av) == 1:
+        if "SS" in av:
+            return set(av["SS"])
+        if "NS" in av:
+            return set(map(_natural, av["NS"]))
+        if "BS" in av:
+            return set(map(bytes, av["BS"]))
+    raise InvalidValue(f"a set field holds a {describe(av)}, not a set (SS, NS or BS)")
+
+
 def _ser_enum(v: Any) -> AttributeValue:
     return serialize(v.value if isinstance(v, enum.Enum) else v)
+
+
+def describe(av: object) -> str:
+    """What a stored AttributeValue is, for error messages: ``S value``, ``L value``, ..."""
+    if isinstance(av, Mapping) and len(av) == 1:
+        return f"{next(iter(av))} value"
+    return f"malformed AttributeValue {av!r:.60}"
+
+
+def decode_value(codec: Codec, av: AttributeValue) -> Any:
+    """``codec.decode(av)``; a stored NULL is ``None`` (pydantic then says whether the field allows
+    it); a value of another DynamoDB type raises :class:`InvalidValue` saying what was found."""
+    try:
+        return codec.decode(av)
+    except Exception as exc:
+        if isinstance(av, Mapping) and len(av) == 1 and av.get("NULL") is True:
+            return None
+        if isinstance(exc, InvalidValue):
+            raise
+        raise InvalidValue(
+            f"cannot decode a {describe(av)} here ({type(exc).__name__}: {exc!s:.80})"
+        ) from exc
 
 
 def strip_annotation(annotation: Any) -> tuple[Any, bool]:
@@ -450,6 +460,8 @@ def codec_for(annotation: Any) -> Codec:
         return Codec(_ser_number, _dec_decimal, "N")
     if tp is bytes:
         return Codec(_ser_bytes, _dec_bytes, "B")
+    if typing.get_origin(tp) in (set, frozenset, AbstractSet) or tp in (set, frozenset):
+        return Codec(serialize, _dec_set)
     if tp in (_dt.datetime, _dt.date, _dt.time, uuid.UUID):
         return Codec(_SERIALIZERS[tp], _dec_s, "S")
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -468,7 +480,10 @@ __all__ = [
     "Codec",
     "GENERIC",
     "Item",
+    "canonical_datetime",
     "codec_for",
+    "decode_value",
+    "describe",
     "deserialize",
     "deserialize_item",
     "item_size",

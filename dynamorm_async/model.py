@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from .checks import checking_codec
 from .errors import UnknownAttribute
 from .expressions.nodes import Path
 from .schema import GSI, LSI, Schema, compile_model, register
@@ -34,7 +35,10 @@ class AttrNamespace:
 
     def __init__(self, schema: Schema) -> None:
         self._schema = schema
-        self._paths: dict[str, Path[Any]] = {f.name: Path((f.attr,), f.codec) for f in schema.fields}
+        # Values in expressions are validated as the field's type before they are encoded.
+        self._paths: dict[str, Path[Any]] = {
+            f.name: Path((f.attr,), checking_codec(schema, f)) for f in schema.fields
+        }
 
     def __getattr__(self, name: str) -> Path[Any]:
         try:

@@ -8,6 +8,7 @@ metadata; :func:`compile_model` reads them when the class is defined, checks the
 from __future__ import annotations
 
 import datetime as _dt
+import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,13 +17,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic
 
-from .errors import InvalidKey, ItemTooLarge, ModelError, ModelValidationError
+from .checks import check_item_keys, check_key_value, encode_fields, key_limit
+from .decoding import decode_full, decode_projected
+from .errors import InvalidKey, ItemTooLarge, ModelError
 from .marshal import (
     MAX_ITEM_BYTES,
     AttributeValue,
     Codec,
     Item,
     codec_for,
+    decode_value,
     item_size,
     strip_annotation,
     use_model_codecs,
@@ -155,16 +159,8 @@ class Schema:
     # ---------------------------------------------------------------- items
     def encode(self, obj: BaseModel) -> Item:
         """The model as a DynamoDB item; ``None`` and empty-set fields are left out."""
-        item: Item = {}
-        for f in self.fields:
-            value = getattr(obj, f.name)
-            if value is None or (isinstance(value, (set, frozenset)) and not value):
-                continue
-            item[f.attr] = f.codec.encode(value)
-        for f in self.key_fields:
-            if f.attr not in item:
-                raise InvalidKey(f"{self.model.__name__}.{f.name} is a key and cannot be empty")
-            _check_key_value(self.model.__name__, f, item[f.attr])
+        item = encode_fields(self, obj)
+        check_item_keys(self, item)
         return item
 
     def encode_checked(self, obj: BaseModel) -> Item:
@@ -180,27 +176,12 @@ class Schema:
         return item
 
     def decode(self, item: Mapping[str, AttributeValue]) -> Any:
-        """A model instance from a DynamoDB item (attributes the model does not know are ignored)."""
-        data: dict[str, Any] = {}
-        by_attr = self.by_attr
-        for attr, av in item.items():
-            f = by_attr.get(attr)
-            if f is not None:
-                data[f.name] = f.codec.decode(av)
-        try:
-            return self.model.model_validate(data, by_name=True)
-        except pydantic.ValidationError as exc:
-            raise ModelValidationError(
-                f"item from table {self.table!r} does not validate as {self.model.__name__}: {exc}"
-            ) from exc
+        """A model instance from a DynamoDB item; :class:`InvalidStoredItem` names what is wrong."""
+        return decode_full(self, item)
 
     def decode_partial(self, item: Mapping[str, AttributeValue]) -> Any:
-        """A model from a projected item, built without validation: fields not read keep defaults."""
-        by_attr = self.by_attr
-        data = {
-            f.name: f.codec.decode(av) for attr, av in item.items() if (f := by_attr.get(attr)) is not None
-        }
-        return self.model.model_construct(**data)
+        """A model from a projected item: fields read are typed and validated, the others keep defaults."""
+        return decode_projected(self, item)
 
     def key(self, hash_value: Any, range_value: Any = None) -> Item:
         """The primary key item for these key values, validated."""
@@ -226,27 +207,27 @@ class Schema:
         try:
             av = f.codec.encode(value)
         except (TypeError, ValueError, AttributeError) as exc:
-            raise InvalidKey(f"{self.model.__name__}.{f.name}: {value!r} is not a valid key value") from exc
-        _check_key_value(self.model.__name__, f, av)
+            raise InvalidKey(
+                f"{self.model.__name__}.{f.name}: {value!r:.80} is not a valid key value"
+            ) from exc
+        check_key_value(self.model.__name__, f, av, key_limit(self, f))
         return av
-
-
-_KEY_PYTHON_TYPES: dict[str, tuple[type, ...]] = {"S": (str,), "N": (int, float, Decimal), "B": (bytes,)}
-
-
-def _check_key_value(model: str, f: FieldSpec, av: AttributeValue) -> None:
-    ((tag, raw),) = av.items()
-    if tag != f.codec.kind or not isinstance(raw, bytes if tag == "B" else str):
-        raise InvalidKey(f"{model}.{f.name} is a key of type {f.codec.kind}; got {raw!r}")
-    if tag in ("S", "B") and len(raw) == 0:
-        raise InvalidKey(
-            f"{model}.{f.name} is a key and cannot be an empty {'string' if tag == 'S' else 'binary'}"
-        )
 
 
 # --------------------------------------------------------------------------- compiler
 
 _ROLES: tuple[type[Attribute], ...] = (HashKey, RangeKey, Version, TTL, CreatedAt, UpdatedAt)
+
+
+def _metadata(annotation: Any) -> list[Any]:
+    """``Annotated`` metadata anywhere in the annotation's outer layers: ``Annotated[datetime,
+    CreatedAt()] | None`` carries its marker inside the union, where pydantic does not look."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return [*annotation.__metadata__, *_metadata(typing.get_args(annotation)[0])]
+    if origin is typing.Union or origin is types.UnionType:
+        return [m for a in typing.get_args(annotation) for m in _metadata(a)]
+    return []
 
 
 def _marker(metadata: Sequence[Any]) -> Attribute | None:
@@ -262,7 +243,7 @@ def compile_model(model: type[BaseModel], table: str | None, indexes: Sequence[G
     fields: list[FieldSpec] = []
     roles: dict[type[Attribute], FieldSpec] = {}
     for fname, info in model.model_fields.items():
-        marker = _marker(info.metadata)
+        marker = _marker([*info.metadata, *_metadata(info.annotation)])
         attr = (marker.name if marker else None) or fname
         codec = field_codec(info.annotation)
         role = type(marker) if marker is not None and type(marker) is not Attribute else None
@@ -330,6 +311,7 @@ def _check_role(model: str, spec: FieldSpec, info: Any) -> None:
             )
         if optional:
             raise ModelError(f"{where}: a key field cannot be optional")
+        _check_key_name(where, spec.attr)
     elif role is Version:
         if tp is not int:
             raise ModelError(f"{where}: Version() needs an int field")
@@ -339,6 +321,11 @@ def _check_role(model: str, spec: FieldSpec, info: Any) -> None:
         object.__setattr__(spec, "codec", _ttl_codec(tp))
     elif role in (CreatedAt, UpdatedAt) and tp is not _dt.datetime:
         raise ModelError(f"{where}: {role.__name__}() needs a datetime field")
+
+
+def _check_key_name(where: str, attr: str) -> None:
+    if len(attr.encode("utf-8", "surrogatepass")) > 255:
+        raise ModelError(f"{where}: DynamoDB limits key and index attribute names to 255 bytes")
 
 
 def _ttl_codec(tp: Any) -> Codec:
@@ -373,6 +360,7 @@ def _compile_index(
             raise ModelError(
                 f"{model}: index {index.name!r} key {fname!r} must be a string, number or binary field"
             )
+        _check_key_name(f"{model}: index {index.name!r} key {fname!r}", spec.attr)
         return spec
 
     if not 3 <= len(index.name) <= 255:
@@ -409,19 +397,30 @@ def field_codec(annotation: Any) -> Codec:
     if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
         return compiled_codec(tp)
     origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is tuple and args and args[-1] is not Ellipsis and any(map(_holds_model, args)):
+        each = [field_codec(a) for a in args]  # tuple[Model, int]: one codec per position
+        return Codec(
+            lambda v: {"L": [_encode_or_null(c, x) for c, x in zip(each, v, strict=True)]},
+            lambda av: [decode_value(c, x) for c, x in zip(each, av["L"], strict=True)],
+        )
     if origin in (list, tuple, Sequence) and args and _holds_model(args[0]):
         inner = field_codec(args[0])
         return Codec(
-            lambda v: {"L": [inner.encode(x) for x in v]},
-            lambda av: [inner.decode(x) for x in av["L"]],
+            lambda v: {"L": [_encode_or_null(inner, x) for x in v]},
+            lambda av: [decode_value(inner, x) for x in av["L"]],
         )
     if origin in (dict, Mapping) and len(args) == 2 and _holds_model(args[1]):
         inner = field_codec(args[1])
         return Codec(
-            lambda v: {"M": {k: inner.encode(x) for k, x in v.items()}},
-            lambda av: {k: inner.decode(x) for k, x in av["M"].items()},
+            lambda v: {"M": {k: _encode_or_null(inner, x) for k, x in v.items()}},
+            lambda av: {k: decode_value(inner, x) for k, x in av["M"].items()},
         )
     return codec_for(tp)
+
+
+def _encode_or_null(codec: Codec, value: Any) -> AttributeValue:
+    """An element of a list or map of models: ``None`` (``list[Model | None]``) is stored as NULL."""
+    return {"NULL": True} if value is None else codec.encode(value)
 
 
 def _holds_model(annotation: Any) -> bool:
@@ -452,7 +451,9 @@ def _nested_codec(schema: Schema) -> Codec:
 
     def decode(av: AttributeValue) -> Any:
         return {
-            f.name: f.codec.decode(v) for k, v in av["M"].items() if (f := schema.by_attr.get(k)) is not None
+            f.name: decode_value(f.codec, v)
+            for k, v in av["M"].items()
+            if (f := schema.by_attr.get(k)) is not None
         }
 
     return Codec(encode, decode)

@@ -3,16 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
+
+from .errors import InvalidValue
 
 #: DynamoDB's limit on the size of one item.
 MAX_ITEM_BYTES = 400 * 1024
 
 
-def _value_size(av: Mapping[str, Any]) -> int:
+#: DynamoDB's limits on document nesting and attribute (and map key) names.
+MAX_DEPTH = 32
+MAX_NAME_BYTES = 65_535
+
+
+def _text_size(text: str) -> int:
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:  # a lone surrogate: DynamoDB (and JSON) cannot carry it
+        raise InvalidValue(f"the string {text!r:.60} is not valid Unicode (lone surrogate)") from exc
+
+
+def _name_size(name: str) -> int:
+    size = _text_size(name)
+    if not size:
+        raise InvalidValue("DynamoDB refuses an empty map key or attribute name")
+    if size > MAX_NAME_BYTES:
+        raise InvalidValue(
+            f"an attribute name or map key is {size} bytes; DynamoDB's limit is {MAX_NAME_BYTES}"
+        )
+    return size
+
+
+def _value_size(av: Mapping[str, Any], depth: int = 1) -> int:
+    """The value's size; refuses what DynamoDB refuses while walking it (bad text, empty or long
+    map keys, values nested deeper than 32 levels)."""
     ((tag, raw),) = av.items()
     if tag == "S":
-        return len(raw.encode("utf-8"))
+        return _text_size(raw)
     if tag == "N":
         return _number_size(raw)
     if tag == "B":
@@ -20,28 +48,49 @@ def _value_size(av: Mapping[str, Any]) -> int:
     if tag in ("BOOL", "NULL"):
         return 1
     if tag == "SS":
-        return sum(len(x.encode("utf-8")) for x in raw)
+        return sum(_text_size(x) for x in raw)
     if tag == "NS":
         return sum(_number_size(x) for x in raw)
     if tag == "BS":
         return sum(len(x) for x in raw)
+    if depth >= MAX_DEPTH and tag in ("L", "M"):
+        raise InvalidValue(f"a value is nested deeper than DynamoDB's {MAX_DEPTH} levels")
     if tag == "L":  # 3 bytes overhead, plus 1 byte per element
-        return 3 + sum(1 + _value_size(x) for x in raw)
+        return 3 + sum(1 + _value_size(x, depth + 1) for x in raw)
     if tag == "M":
-        return 3 + sum(1 + len(k.encode("utf-8")) + _value_size(v) for k, v in raw.items())
+        return 3 + sum(1 + _name_size(k) + _value_size(v, depth + 1) for k, v in raw.items())
     return 0
 
 
+def value_size(av: Mapping[str, Any]) -> int:
+    """One AttributeValue's size, checked as :func:`item_size` checks an item's values."""
+    return _value_size(av)
+
+
 def _number_size(raw: str) -> int:
-    """1 byte per two significant digits, plus 1 (plus 1 more for a negative number, conservatively)."""
-    mantissa = raw.lstrip("+-").partition("E")[0].partition("e")[0].replace(".", "")
-    digits = len(mantissa.strip("0")) or 1  # leading and trailing zeros are not stored
-    return 1 + (digits + 1) // 2 + (1 if raw.startswith("-") else 0)
+    """DynamoDB's size of a number: 1 byte, plus 1 per base-100 digit pair of the significant
+    digits aligned on the decimal point (``1.5`` is ``01.50``: 3 bytes, ``123.456`` is 5, ``0`` is
+    1), plus 1 for a negative number. Leading and trailing zeros are not stored."""
+    try:
+        number = Decimal(raw)
+    except ArithmeticError:
+        return 21  # not a number DynamoDB takes; counted at its largest
+    if not number.is_finite() or not number:
+        return 1
+    sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)
+    count = len(digits)
+    while count and digits[count - 1] == 0:
+        count -= 1
+        exponent += 1
+    low = exponent // 2  # the pair holding the least significant digit
+    high = (exponent + count - 1) // 2  # the pair holding the most significant one
+    return 1 + (high - low + 1) + sign
 
 
 def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
     """DynamoDB's documented size of an item in bytes: names plus values."""
-    return sum(len(k.encode("utf-8")) + _value_size(v) for k, v in item.items())
+    return sum(_name_size(k) + _value_size(v) for k, v in item.items())
 
 
-__all__ = ["MAX_ITEM_BYTES", "item_size"]
+__all__ = ["MAX_DEPTH", "MAX_ITEM_BYTES", "MAX_NAME_BYTES", "item_size", "value_size"]

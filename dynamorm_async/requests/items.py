@@ -11,17 +11,19 @@ another table than the model's (a manager whose table was renamed); by default i
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ..errors import InvalidInput, KeyUpdateError
+from ..errors import InvalidInput, InvalidValue, KeyUpdateError
 from ..expressions import (
     Action,
     AddAction,
     Condition,
     Encoder,
     Path,
+    RemoveAction,
     SetAction,
     Update,
     Value,
@@ -140,6 +142,21 @@ def get_item(
 # --------------------------------------------------------------------------- writes
 
 
+def _ttl_value(schema: Schema, at: _dt.datetime, ttl: _dt.timedelta | float) -> Any:
+    """The TTL field's value ``ttl`` from ``at``, as the table stores it (whole epoch seconds), so
+    the instance equals what a later read returns."""
+    assert schema.ttl is not None
+    number = isinstance(ttl, (int, float)) and not isinstance(ttl, bool) and math.isfinite(ttl)
+    if not number and not isinstance(ttl, _dt.timedelta):
+        raise InvalidInput(f"ttl must be a timedelta or a finite number of seconds, not {ttl!r:.40}")
+    try:
+        delta = ttl if isinstance(ttl, _dt.timedelta) else _dt.timedelta(seconds=ttl)
+        codec = schema.ttl.codec
+        return codec.decode(codec.encode(at + delta))
+    except OverflowError as exc:
+        raise InvalidInput(f"ttl {ttl!r:.40} is out of range") from exc
+
+
 def _stage_put(
     schema: Schema, obj: Any, ttl: _dt.timedelta | float | None
 ) -> tuple[Item, dict[str, Any], Condition | None, int | None]:
@@ -153,8 +170,7 @@ def _stage_put(
     if ttl is not None:
         if schema.ttl is None:
             raise InvalidInput(f"{schema.model.__name__} declares no TTL() field")
-        delta = ttl if isinstance(ttl, _dt.timedelta) else _dt.timedelta(seconds=ttl)
-        changes[schema.ttl.name] = at + delta
+        changes[schema.ttl.name] = _ttl_value(schema, at, ttl)
     version_cond, expected, new_version = version_condition(schema, obj)
     if new_version is not None and schema.version is not None:
         changes[schema.version.name] = new_version
@@ -226,6 +242,59 @@ def _effects(schema: Schema, actions: Sequence[Action], mirror: bool) -> tuple[d
     return changes, idempotent
 
 
+def _check_actions(schema: Schema, flat: Sequence[Action], *, complete: bool) -> None:
+    """Refuse, before sending, updates DynamoDB would take but the model could not read back:
+    removing a required field, copying a field of another type, an empty string into an index
+    key, changing the version (the ORM increments and checks it); with ``complete`` (an upsert),
+    every required field must be set, so a created item is whole."""
+    model = schema.model.__name__
+    index_keys = {f.attr for i in schema.indexes.values() for f in (i.hash, i.range) if f is not None}
+    set_fields: set[str] = set()
+    for a in flat:
+        head = a.path.elements[0]
+        f = schema.by_attr[str(head)]
+        top = len(a.path.elements) == 1
+        if schema.version is not None and f is schema.version:
+            raise InvalidInput(
+                f"{model}: the update touches the version field {f.name!r}, which every write "
+                "checks and increments itself"
+            )
+        required = schema.model.model_fields[f.name].is_required()
+        if isinstance(a, RemoveAction) and top and required:
+            raise InvalidInput(
+                f"{model}: cannot remove required field {f.name!r}; the item could not be read"
+            )
+        if isinstance(a, SetAction) and top:
+            set_fields.add(f.name)
+            value = a.value
+            if (
+                isinstance(value, Path)
+                and value.codec.kind
+                and f.codec.kind
+                and value.codec.kind != f.codec.kind
+            ):
+                raise InvalidValue(
+                    f"{model}.{f.name} cannot be set from {value.name!r}, stored as another type"
+                )
+            if isinstance(value, Value) and f.attr in index_keys and value.value in ("", b""):
+                raise InvalidValue(f"{model}.{f.name} is an index key and cannot be empty")
+    if complete:
+        auto = {x.name for x in (schema.version, schema.updated_at) if x is not None}
+        missing = [
+            name
+            for name, info in schema.model.model_fields.items()
+            if info.is_required()
+            and name not in set_fields
+            and name not in auto
+            and name not in {k.name for k in schema.key_fields}
+        ]
+        if missing:
+            raise InvalidInput(
+                f"{model}: an upsert may create the item, so it must set every required field; "
+                f"missing: {', '.join(missing)}"
+            )
+
+
 def update_item(
     schema: Schema,
     key: KeyArg,
@@ -234,12 +303,16 @@ def update_item(
     condition: Condition | None = None,
     return_values: ReturnValues | None = None,
     table: str | None = None,
+    must_exist: bool = False,
+    complete: bool = False,
 ) -> ItemRequest:
     """An UpdateItem of ``key`` with the caller's actions, the version increment and ``updated_at``.
 
     With a model instance as ``key`` its version is checked; the version and ``updated_at`` it
     will have are the request's ``changes``. Actions on key attributes raise
     :class:`KeyUpdateError`. ``return_values=None`` leaves ``ReturnValues`` out (transactions).
+    ``must_exist`` makes the update conditional on the item existing (no partial item is created);
+    ``complete`` requires the actions to set every required field (an upsert that may create it).
     """
     table = table or schema.require_table()
     flat = _flatten(actions)
@@ -249,21 +322,25 @@ def update_item(
     for a in flat:
         if a.path.elements[0] in schema.key_attrs:
             raise KeyUpdateError(f"{schema.model.__name__}: cannot update key attribute {a.path.name!r}")
+    _check_actions(schema, flat, complete=complete)
     obj = _instance(schema, key)
     version_cond: Condition | None = None
     expected: int | None = None
     v = schema.version
-    if v is not None and not any(a.path.elements[0] == v.attr for a in flat):
+    if v is not None:
         vpath: Path[Any] = Path((v.attr,), v.codec)
         if obj is not None:
             version_cond, expected, new_version = version_condition(schema, obj)
             flat.append(vpath.set(new_version))
         else:
             flat.append(vpath.set(vpath.if_not_exists(0) + 1))
-    if schema.updated_at is not None:
-        u = schema.updated_at
+    u = schema.updated_at
+    if u is not None and not any(a.path.elements[0] == u.attr for a in flat):
         flat.append(Path((u.attr,), u.codec).set(now()))
     k = key_item(schema, key)
+    exists = None  # a checked version (``version = 3``) already implies that the item exists
+    if must_exist and not expected and schema.hash_key is not None:
+        exists = Path((schema.hash_key.attr,)).exists()
     enc = Encoder()
     params: dict[str, Any] = {
         "TableName": table,
@@ -272,7 +349,7 @@ def update_item(
     }
     if return_values is not None:
         params["ReturnValues"] = return_values
-    params.update(condition_params(schema, enc, version_cond, condition))
+    params.update(condition_params(schema, enc, exists, version_cond, condition))
     params.update(enc.params())
     changes, idempotent = _effects(schema, flat, obj is not None)
     return ItemRequest("UpdateItem", table, k, params, obj, changes, expected, idempotent)

@@ -23,7 +23,7 @@ from typing import Any, Generic, Literal, TypeVar, cast
 from pydantic import BaseModel
 
 from ..errors import DynamORMError, StreamRecordError
-from ..marshal import AttributeValue, Item, deserialize
+from ..marshal import AttributeValue, Item, decode_value, deserialize
 from ..schema import Schema, schema_of
 
 M = TypeVar("M", bound=BaseModel)
@@ -244,16 +244,8 @@ def decode_record(raw: RawRecord, model: type[M]) -> Change[M]:
 _VIEW_TYPES = frozenset({"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"})
 
 
-# Until every codec raises the library's own errors, a wrong type tag surfaces as one of these.
-_DECODE_ERRORS = (
-    DynamORMError,
-    KeyError,
-    TypeError,
-    ValueError,
-    AttributeError,
-    ArithmeticError,
-    RecursionError,
-)
+# Codecs (through ``decode_value``) and ``Schema.decode`` raise only the library's own errors.
+_DECODE_ERRORS = (DynamORMError,)
 
 
 def _culprit(schema: Schema, raw: RawRecord) -> str:
@@ -264,7 +256,7 @@ def _culprit(schema: Schema, raw: RawRecord) -> str:
             if spec is None:
                 continue
             try:
-                spec.codec.decode(av)
+                decode_value(spec.codec, av)
             except _DECODE_ERRORS:
                 return f" (attribute {attr!r}, field {spec.name!r})"
     return ""
@@ -277,7 +269,7 @@ def _decode_keys(schema: Schema, keys: Item) -> dict[str, Any]:
         if spec is None:  # a key attribute the model does not name: keep it, decoded generically
             out[attr] = deserialize(av, numbers="natural")
         else:
-            out[spec.name] = spec.codec.decode(av)
+            out[spec.name] = decode_value(spec.codec, av)
     return out
 
 

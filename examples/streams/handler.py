@@ -69,7 +69,7 @@ async def handler(change: Change[Order]) -> None:
     newer = s.last_sequence.not_exists() | (s.last_sequence < change.sequence_number.zfill(40))
     try:
         await db.manager(PartnerStats).update(
-            change.keys["partner_id"], *actions, condition=newer, return_values="NONE"
+            change.keys["partner_id"], *actions, condition=newer, return_values="NONE", upsert=True
         )
     except ConditionCheckFailed:
         pass  # this record was applied already (a retried batch): nothing to do

@@ -97,6 +97,7 @@ def dynamo_decimals(draw: st.DrawFn) -> Decimal:
 ints = st.integers(-MAX_INT, MAX_INT) | st.sampled_from([0, -1, MAX_INT, -MAX_INT, 10**37, 2**64, -(2**63)])
 numbers = ints | dynamo_decimals()
 texts = st.text(max_size=30)
+names = texts.filter(bool)  # DynamoDB refuses empty attribute names and map keys
 blobs = st.binary(max_size=30)
 
 scalars = st.one_of(
@@ -120,7 +121,7 @@ def _containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(
         st.lists(children, max_size=6),
         st.lists(children, max_size=4).map(tuple),
-        st.dictionaries(texts, children, max_size=6),
+        st.dictionaries(names, children, max_size=6),
     )
 
 
@@ -397,12 +398,11 @@ def test_deserialize_rejects_unknown_number_mode() -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        pytest.param(10**38, id="int 39 digits"),
-        pytest.param(-(10**38), id="negative int 39 digits"),
-        pytest.param(10**40, id="int 41 digits, trailing zeros"),
+        pytest.param(10**38 + 1, id="int 39 significant digits"),
+        pytest.param(-(10**38) - 1, id="negative int 39 significant digits"),
+        pytest.param(10**40 + 10, id="int 40 significant digits, a trailing zero"),
         pytest.param(2**200, id="huge int"),
         pytest.param(Decimal("1." + "0" * 37 + "1"), id="decimal 39 digits needs rounding"),
-        pytest.param(Decimal("1." + "0" * 38), id="decimal 39 digits of trailing zeros"),
         pytest.param(Decimal("0.1234567890123456789012345678901234567891"), id="decimal 40 digits"),
         pytest.param(Decimal("1E-131"), id="below smallest magnitude"),
         pytest.param(Decimal("-1E-131"), id="negative below smallest magnitude"),
@@ -436,7 +436,7 @@ def test_numbers_that_would_lose_precision_raise(value: Any) -> None:
 
 def test_invalid_value_is_an_input_error() -> None:
     with pytest.raises(InvalidInput):
-        serialize(10**38)
+        serialize(10**38 + 1)
     assert issubclass(InvalidValue, ValueError)
 
 
@@ -576,11 +576,15 @@ SOME_UUID = uuid.UUID("12345678-1234-5678-1234-567812345678")
 RICH_CASES: list[tuple[str, Any, dict[str, Any]]] = [
     ("aware datetime", dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), {"S": "2024-01-02T03:04:05+00:00"}),
     (
-        "datetime with offset and micros",
+        "datetime with offset and micros: stored as UTC",
         dt.datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=dt.timezone(dt.timedelta(hours=-5, minutes=-30))),
-        {"S": "2024-01-02T03:04:05.000006-05:30"},
+        {"S": "2024-01-02T08:34:05.000006+00:00"},
     ),
-    ("naive datetime", dt.datetime(1999, 12, 31, 23, 59, 59), {"S": "1999-12-31T23:59:59"}),
+    (
+        "naive datetime: taken as UTC",
+        dt.datetime(1999, 12, 31, 23, 59, 59),
+        {"S": "1999-12-31T23:59:59+00:00"},
+    ),
     ("date", dt.date(2024, 2, 29), {"S": "2024-02-29"}),
     ("time", dt.time(7, 8, 9), {"S": "07:08:09"}),
     ("uuid", SOME_UUID, {"S": "12345678-1234-5678-1234-567812345678"}),
@@ -607,7 +611,7 @@ def test_datetime_subclass_keeps_its_time() -> None:
     class Stamp(dt.datetime):
         pass
 
-    assert serialize(Stamp(2024, 1, 2, 3, 4, 5)) == {"S": "2024-01-02T03:04:05"}
+    assert serialize(Stamp(2024, 1, 2, 3, 4, 5)) == {"S": "2024-01-02T03:04:05+00:00"}
 
 
 def test_sets_of_enums_store_their_plain_values() -> None:
@@ -688,11 +692,10 @@ def test_codec_for(annotation: Any, value: Any, wire: dict[str, Any], decoded: A
 
 @pytest.mark.parametrize(
     "annotation",
-    [list[int], dict[str, Any], set[str], Any, Union[int, str], Optional[Union[int, str]], tuple[int, ...]],  # noqa: UP007, UP045
+    [list[int], dict[str, Any], Any, Union[int, str], Optional[Union[int, str]], tuple[int, ...]],  # noqa: UP007, UP045
     ids=[
         "list[int]",
         "dict[str, Any]",
-        "set[str]",
         "Any",
         "Union[int, str]",
         "Optional[Union[int, str]]",
@@ -727,7 +730,7 @@ def test_codec_decode_edge_cases(annotation: Any, wire: dict[str, Any], decoded:
 @pytest.mark.parametrize(
     ("annotation", "value"),
     [
-        (int, 10**38),
+        (int, 10**38 + 1),
         (int, "12"),
         (int, True),
         (float, float("nan")),
@@ -754,15 +757,19 @@ SIZE_CASES: list[tuple[str, dict[str, Any], int]] = [
     ("S empty", {"a": {"S": ""}}, 1),
     ("S multibyte value", {"k": {"S": "é€"}}, 1 + 2 + 3),
     ("S multibyte name", {"ñame": {"S": "x"}}, 5 + 1),
-    # numbers: 1 byte per two significant digits, + 1
+    # numbers: 1 byte per base-100 digit pair of the significant digits aligned on the decimal
+    # point, + 1 (+ 1 more when negative); pinned against DynamoDB Local in tests/integration
     ("N one digit", {"n": {"N": "7"}}, 1 + 1 + 1),
     ("N two digits", {"n": {"N": "12"}}, 1 + 1 + 1),
     ("N three digits", {"n": {"N": "123"}}, 1 + 2 + 1),
-    ("N zero", {"n": {"N": "0"}}, 1 + 1 + 1),
+    ("N zero", {"n": {"N": "0"}}, 1 + 1),
+    ("N one and a half: 01.50", {"n": {"N": "1.5"}}, 1 + 2 + 1),
+    ("N 123.456: 01 23 . 45 60", {"n": {"N": "123.456"}}, 1 + 4 + 1),
     ("N trailing zeros trimmed", {"n": {"N": "1000000"}}, 1 + 1 + 1),
     ("N leading zeros trimmed", {"n": {"N": "0.001"}}, 1 + 1 + 1),
     ("N decimal point not a digit", {"n": {"N": "12.34"}}, 1 + 2 + 1),
-    ("N exponent not counted", {"n": {"N": "1.5E+10"}}, 1 + 1 + 1),
+    ("N exponent only aligns", {"n": {"N": "1.5E+10"}}, 1 + 2 + 1),
+    ("N exponent not counted", {"n": {"N": "1.2E+9"}}, 1 + 1 + 1),
     ("N 38 digits", {"n": {"N": "9" * 38}}, 1 + 19 + 1),
     ("N negative", {"n": {"N": "-12"}}, 1 + 1 + 1 + 1),
     # binary: raw bytes
@@ -829,7 +836,7 @@ def test_a_399kb_item_is_under_the_limit() -> None:
 
 
 @ITEM_SETTINGS
-@given(st.dictionaries(texts, values, max_size=4), texts.filter(bool), values)
+@given(st.dictionaries(names, values, max_size=4), names, values)
 def test_item_size_adds_up(item: dict[str, Any], name: str, value: Any) -> None:
     # Adding an attribute adds its name's bytes plus its value's size; nothing is counted twice.
     item.pop(name, None)

@@ -212,6 +212,7 @@ async def test_update_of_an_instance_without_all_new_still_moves_its_version(ret
 
 
 async def test_update_by_key_increments_the_stored_version_without_checking_it() -> None:
+    # The item must exist (no partial item is created): the update is conditional on its key.
     db, t = mock_db()
     got = await db.manager(Order).update(("p1", "o1"), Order.attr.status.set("paid"), return_values="NONE")
     assert got is None
@@ -220,7 +221,14 @@ async def test_update_by_key_increments_the_stored_version_without_checking_it()
         "Key": KEY,
         "UpdateExpression": "SET #n0 = :v0, #n1 = if_not_exists(#n1, :v1) + :v2, #n2 = :v3",
         "ReturnValues": "NONE",
-        "ExpressionAttributeNames": {"#n0": "status", "#n1": "version", "#n2": "updated_at"},
+        "ConditionExpression": "attribute_exists(#n3)",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        "ExpressionAttributeNames": {
+            "#n0": "status",
+            "#n1": "version",
+            "#n2": "updated_at",
+            "#n3": "partner_id",
+        },
         "ExpressionAttributeValues": {
             ":v0": {"S": "paid"},
             ":v1": {"N": "0"},

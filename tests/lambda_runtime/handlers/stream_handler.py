@@ -48,4 +48,6 @@ async def handler(change: Change[StreamOrder]) -> None:
         await asyncio.sleep(float(action.removeprefix("sleep:")))
     if action == "raise":
         raise RuntimeError(f"order {change.keys['order_id']} is told to fail")
-    await db.manager(Effect).update(change.sequence_number, Effect.attr.count.add(1), return_values="NONE")
+    await db.manager(Effect).update(
+        change.sequence_number, Effect.attr.count.add(1), return_values="NONE", upsert=True
+    )

@@ -1,0 +1,114 @@
+"""Stored items -> model instances: every read decodes, or fails with :class:`InvalidStoredItem`.
+
+Items written by other tools may hold an attribute of another DynamoDB type than the field
+(``{"S": "abc"}`` in an ``int`` field), ``{"NULL": true}`` where boto3 wrote ``None``, or data
+pydantic refuses. The fast path decodes with each field's codec in one loop; only when that
+fails does the slow path look at each attribute, turn NULLs into ``None`` and name the table,
+the key and the attribute at fault. Projected reads validate each field they read with its own
+type, so they return the same typed values (datetime, UUID, Enum, nested model) as full reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import pydantic
+
+from .errors import InvalidStoredItem
+from .marshal import decode_value
+
+if TYPE_CHECKING:
+    from .marshal import AttributeValue
+    from .schema import FieldSpec, Schema
+
+
+def _key_of(schema: Schema, item: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
+    return {a: item[a] for a in schema.key_attrs if a in item}
+
+
+def _fail(
+    schema: Schema, item: Mapping[str, AttributeValue], attr: str | None, why: str, exc: BaseException
+) -> NoReturn:
+    key = _key_of(schema, item)
+    where = f"attribute {attr!r} of " if attr else ""
+    raise InvalidStoredItem(
+        f"{where}the {schema.model.__name__} item {key!r} in table {schema.table!r} cannot be read: {why}",
+        table=schema.table,
+        key=key,
+        attribute=attr,
+    ) from exc
+
+
+def _decode_slow(schema: Schema, item: Mapping[str, AttributeValue]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for attr, av in item.items():
+        f = schema.by_attr.get(attr)
+        if f is not None:
+            try:
+                data[f.name] = decode_value(f.codec, av)
+            except Exception as exc:  # anything a malformed value makes a codec raise
+                _fail(schema, item, attr, str(exc), exc)
+    return data
+
+
+def _fields(schema: Schema, item: Mapping[str, AttributeValue]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    by_attr = schema.by_attr
+    try:
+        for attr, av in item.items():
+            f = by_attr.get(attr)
+            if f is not None:
+                data[f.name] = f.codec.decode(av)
+    except Exception:  # a NULL, or a value of another type: look at each attribute
+        return _decode_slow(schema, item)
+    return data
+
+
+def _attr_of(schema: Schema, exc: pydantic.ValidationError) -> str | None:
+    for error in exc.errors():
+        loc = error.get("loc") or ()
+        if loc and isinstance(loc[0], str):
+            f = schema.by_name.get(loc[0])
+            return f.attr if f is not None else loc[0]
+    return None
+
+
+def decode_full(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
+    """A validated model instance from a whole item (attributes the model does not know are ignored)."""
+    data = _fields(schema, item)
+    try:
+        return schema.model.model_validate(data, by_name=True)
+    except pydantic.ValidationError as exc:
+        _fail(
+            schema, item, _attr_of(schema, exc), f"does not validate as {schema.model.__name__}: {exc}", exc
+        )
+    except RecursionError as exc:
+        _fail(schema, item, None, "nested too deeply", exc)
+
+
+_ADAPTERS: dict[tuple[type, str], pydantic.TypeAdapter[Any]] = {}
+
+
+def _adapter(schema: Schema, f: FieldSpec) -> pydantic.TypeAdapter[Any]:
+    adapter = _ADAPTERS.get((schema.model, f.name))
+    if adapter is None:
+        annotation: Any = schema.model.model_fields[f.name].annotation
+        adapter = _ADAPTERS[(schema.model, f.name)] = pydantic.TypeAdapter(annotation)
+    return adapter
+
+
+def decode_projected(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
+    """A model from a projected item: each field read is validated with its own type (so typed,
+    as a full read), fields not read keep their defaults (the model as a whole is not validated)."""
+    data = _fields(schema, item)
+    for name, value in data.items():
+        f = schema.by_name[name]
+        try:
+            data[name] = _adapter(schema, f).validate_python(value)
+        except (pydantic.ValidationError, RecursionError) as exc:
+            _fail(schema, item, f.attr, f"does not validate as {schema.model.__name__}.{name}: {exc}", exc)
+    return schema.model.model_construct(**data)
+
+
+__all__ = ["decode_full", "decode_projected"]
