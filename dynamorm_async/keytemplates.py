@@ -157,6 +157,26 @@ class KeyTemplate:
         """The literal text before the first field: what every key of this template begins with."""
         return self.literals[0]
 
+    def may_overlap(self, other: KeyTemplate) -> bool:
+        """Whether some key could be written by both templates (conservative: ``True`` when unsure).
+
+        Two models sharing a partition must not write the same sort key, or one would overwrite
+        the other's item. Keys of a template all begin with its leading literal and end with its
+        trailing one, so templates whose leading literals are not prefixes of one another (or whose
+        trailing literals are not suffixes of one another) are disjoint; a constant is compared
+        exactly. Distinct leading literals per model (``"ORDER#"``, ``"LINE#"``) are the safe design.
+        """
+        if self.is_constant or other.is_constant:
+            if self.is_constant and other.is_constant:
+                return self.template == other.template
+            constant, template = (self, other) if self.is_constant else (other, self)
+            return template.matches(constant.template)
+        a, b = self.literals[0], other.literals[0]
+        if not (a.startswith(b) or b.startswith(a)):
+            return False
+        a, b = self.literals[-1], other.literals[-1]
+        return a.endswith(b) or b.endswith(a)
+
     # ------------------------------------------------------------------ writing
 
     def _checked(self, name: str, value: object, follow: str) -> str:

@@ -96,6 +96,45 @@ def test_field_names_unions_templates() -> None:
     assert field_names([KeyTemplate("PROFILE")]) == frozenset()
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "overlap"),
+    [
+        ("ORDER#{created_at}#{order_id}", "LINE#{order_id}#{line}", False),
+        ("ORDER#{order_id}", "ORDERLINE#{order_id}", False),
+        ("ORDER#{order_id}", "ORDER#{created_at}#{order_id}", True),  # ORDER#x#y is a key of both
+        ("O{x}", "ORDER#{order_id}", True),
+        ("A#{x}#1", "A#{y}#2", False),
+        ("A#{x}!", "A#{y}#{z}", True),
+        ("PROFILE", "PROFILE", True),
+        ("PROFILE", "ADDRESS", False),
+        ("PROFILE", "ORDER#{order_id}", False),
+        ("ORDER#latest", "ORDER#{order_id}", True),
+        ("ORDER#", "ORDER#{order_id}", False),  # the field cannot be empty
+    ],
+)
+def test_may_overlap_is_symmetric_and_finds_shared_keys(a: str, b: str, overlap: bool) -> None:
+    ta, tb = KeyTemplate(a), KeyTemplate(b)
+    assert ta.may_overlap(tb) is overlap
+    assert tb.may_overlap(ta) is overlap
+
+
+@given(x=st.text(alphabet="#ab", min_size=1, max_size=6), y=st.text(alphabet="#ab", min_size=1, max_size=6))
+def test_templates_said_disjoint_never_share_a_key(x: str, y: str) -> None:
+    texts = ("ORDER#{a}#{b}", "ORDER#{a}", "LINE#{a}#{b}", "ab#{a}", "a{a}#", "a{a}", "ORDER#a#b", "PROFILE")
+    templates = [KeyTemplate(t) for t in texts]
+    shared = 0
+    for t in templates:
+        try:
+            key = t.format({"a": x, "b": y})
+        except InvalidKey:
+            continue
+        for other in templates:
+            if other is not t and other.matches(key):
+                shared += 1
+                assert t.may_overlap(other), (t, other, key)
+    assert shared >= 2  # the constant ORDER#a#b is a key of both ORDER# templates
+
+
 # ---------------------------------------------------------------- format and parse
 
 
