@@ -20,7 +20,10 @@ How a field's value becomes text is not this module's concern: the schema's code
 value to a string first, and this module only composes and splits strings. For key conditions to
 mean what they say, the rendering must sort as the values do: numbers zero-padded to a fixed width
 (and offset so negatives sort first), datetimes in UTC at one fixed precision
-(``2024-01-05T10:00:00.000000Z``), so that text order equals time order.
+(``2024-01-05T10:00:00.000000Z``), so that text order equals time order. Fixed width matters
+beyond the field itself: when one value is a proper prefix of another (``"2024"``, ``"2024-01"``),
+the composed keys compare the separator against the longer value's next character, so the key
+order is the field order only if every rendering of a sort field has one length.
 
 Separator injection: every value is checked against the literal that follows it. A value in which
 that literal would be found earlier than at the value's end (``"a#b"`` before ``"#"``, or ``"a#"``

@@ -335,3 +335,33 @@ def test_range_bounds_with_an_open_end_and_uneven_depths() -> None:
 def test_range_bounds_refuse_a_low_bound_above_the_high_one() -> None:
     with pytest.raises(InvalidKey, match="sorts after"):
         ORDER.range_bounds({"created_at": "2024-02"}, {"created_at": "2024-01"})
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode()
+
+
+fixed_width = st.text(alphabet="0123456789-:TZ", min_size=6, max_size=6)
+order_ids = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_characters="\U0010ffff"), min_size=1, max_size=5
+)
+
+
+@given(rows=st.lists(st.tuples(fixed_width, order_ids), min_size=2, max_size=8), t=fixed_width)
+def test_fixed_width_values_make_key_order_the_field_order(rows: list[tuple[str, str]], t: str) -> None:
+    keys = {ORDER.format({"created_at": c, "order_id": o}): (c, o) for c, o in rows}
+    by_key = [keys[k] for k in sorted(keys, key=_utf8)]
+    assert by_key == sorted(keys.values(), key=lambda r: (_utf8(r[0]), _utf8(r[1])))
+    # created_at < t and created_at > t as single sort-key ranges that stay inside ORDER# keys
+    below = (ORDER.leading, ORDER.prefix({"created_at": t}))
+    above = (ORDER.prefix({"created_at": t}) + UPPER_SENTINEL, ORDER.leading + UPPER_SENTINEL)
+    for key, (c, _) in keys.items():
+        assert (_utf8(below[0]) <= _utf8(key) <= _utf8(below[1])) is (c < t)
+        assert (_utf8(above[0]) <= _utf8(key) <= _utf8(above[1])) is (c > t)
+
+
+def test_variable_width_values_break_key_order_as_documented() -> None:
+    short = ORDER.format({"created_at": "2024", "order_id": "o"})
+    longer = ORDER.format({"created_at": "2024!", "order_id": "o"})  # '!' sorts below the separator '#'
+    assert "2024" < "2024!"
+    assert _utf8(longer) < _utf8(short)
