@@ -68,7 +68,7 @@ async def test_exactly_once_adds_with_every_first_answer_dropped_count_once(
         counters = db.manager(Counter)
 
         async def add(i: int) -> None:
-            await counters.update("total", Counter.attr.total.add(1), exactly_once=True)
+            await counters.update("total", Counter.attr.total.add(1), exactly_once=True, upsert=True)
 
         await _in_parallel(1_000, add)
     assert proxy.counts["drop_response"] == 1_000  # every first answer was lost
@@ -86,7 +86,7 @@ async def test_plain_adds_with_lost_answers_are_applied_twice(
         FaultProxy(dynamodb_local, faults) as proxy,
         DB(region=AWS_REGION, endpoint_url=proxy.endpoint_url, backoff_base=0.002) as db,
     ):
-        await db.manager(Counter).update("once", Counter.attr.total.add(1))
+        await db.manager(Counter).update("once", Counter.attr.total.add(1), upsert=True)
     assert proxy.counts["drop_response"] == 1
     assert _get(boto3_client, Counter, {"name": "once"}) == {"name": {"S": "once"}, "total": {"N": "2"}}
 
@@ -176,8 +176,8 @@ async def test_a_transaction_that_meets_a_conflict_commits_on_retry_once(
         DB(region=AWS_REGION, endpoint_url=proxy.endpoint_url) as db,
     ):
         async with db.transact_write() as tx:
-            tx.update(Counter, "a", Counter.attr.total.add(1))
-            tx.update(Counter, "b", Counter.attr.total.add(5))
+            tx.update(Counter, "a", Counter.attr.total.add(1), upsert=True)
+            tx.update(Counter, "b", Counter.attr.total.add(5), upsert=True)
         assert tx.committed
     assert proxy.counts["conflict"] == 1 and proxy.by_operation["TransactWriteItems"] == 2
     assert _get(boto3_client, Counter, {"name": "a"}) == {"name": {"S": "a"}, "total": {"N": "1"}}
@@ -195,7 +195,7 @@ async def test_conflict_retries_are_bounded(dynamodb_local: str, tables: TableFa
     ):
         tx = db.transact_write()
         tx.backoff = Backoff(attempts=3, base=0.001)
-        tx.update(Counter, "a", Counter.attr.total.add(1))
+        tx.update(Counter, "a", Counter.attr.total.add(1), upsert=True)
         with pytest.raises(TransactionCanceled) as caught:
             await tx.commit()
     assert [r.code for r in caught.value.reasons] == ["TransactionConflict"]
