@@ -20,6 +20,7 @@ from dynamorm_async import (
     TransactionCanceled,
     Version,
 )
+from dynamorm_async.transport import debug_stats
 from tests.integration.conftest import TableFactory
 
 if TYPE_CHECKING:
@@ -168,3 +169,23 @@ async def test_batch_writes_still_create_items(db: DB, tables: TableFactory) -> 
         await writer.put(Wallet(owner="w9", currency="USD", balance=9))
     got = await wallets.batch_get(["w0", "w1", "w2", "w9"])
     assert sorted((w.owner, w.balance) for w in got) == [("w0", 0), ("w1", 1), ("w2", 2), ("w9", 9)]
+
+
+@pytest.mark.parametrize("way", ["aiobotocore", "lean"])
+async def test_both_transports_name_the_missing_item(
+    way: str, dynamodb_local: str, tables: TableFactory, boto3_client: DynamoDBClient
+) -> None:
+    """The reason is read from each transport's cancellation answer alike."""
+    await tables(Wallet)
+    async with DB(region="us-east-1", endpoint_url=dynamodb_local, http=way) as db:
+        tx = db.transact_write()
+        tx.put(Wallet(owner="eve", currency="EUR"))
+        i = tx.update(Wallet, "nobody", Wallet.attr.balance.add(1))
+        with pytest.raises(TransactionCanceled) as caught:
+            await tx.commit()
+        assert debug_stats().http == way
+    reason = caught.value.reasons[i]
+    assert reason.code == "ConditionalCheckFailed" and reason.item is None
+    assert "no Wallet item" in (reason.message or "")
+    assert _raw(boto3_client, Wallet, "owner", "eve") is None
+    assert _raw(boto3_client, Wallet, "owner", "nobody") is None
