@@ -22,14 +22,16 @@ again the same way, with the library's backoff, bounded by attempts and the acti
 A cancelled transaction raises :class:`~dynamorm_async.errors.TransactionCanceled` whose
 ``reasons`` has one :class:`~dynamorm_async.errors.CancellationReason` per request, in the
 order they were added (each ``tx.put(...)`` returns its index); a failed condition carries the
-item as it is now, decoded with that request's model.
+item as it is now, decoded with that request's model. An update needs its item, as
+``Manager.update`` does (``upsert=True`` creates it): for a missing one the reason is
+``ConditionalCheckFailed`` with ``item=None`` and a message naming the missing item.
 """
 
 from __future__ import annotations
 
 import typing
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
@@ -80,6 +82,8 @@ class TransactWrite:
         self.token = token or str(uuid.uuid4())
         self._staged: list[tuple[Schema, ItemRequest]] = []
         self._keys: dict[tuple[str, Any], int] = {}
+        #: Index -> message, for updates that need their item: a missing one cancels the transaction.
+        self._must_exist: dict[int, str] = {}
         self._sent = False
         self.committed = False
         #: How conflicts (``TransactionConflict``, ``TransactionInProgressException``) are retried.
@@ -100,24 +104,54 @@ class TransactWrite:
 
     @overload
     def update(
-        self, target: Model, /, *actions: Action | Update, condition: Condition | None = None
+        self,
+        target: Model,
+        /,
+        *actions: Action | Update,
+        condition: Condition | None = None,
+        upsert: bool = False,
     ) -> int: ...
 
     @overload
     def update(
-        self, target: type[Model], key: Any, /, *actions: Action | Update, condition: Condition | None = None
+        self,
+        target: type[Model],
+        key: Any,
+        /,
+        *actions: Action | Update,
+        condition: Condition | None = None,
+        upsert: bool = False,
     ) -> int: ...
 
-    def update(self, target: Any, /, *args: Any, condition: Condition | None = None) -> int:
+    def update(
+        self, target: Any, /, *args: Any, condition: Condition | None = None, upsert: bool = False
+    ) -> int:
         """Update one item: ``tx.update(obj, *actions)`` or ``tx.update(Model, key, *actions)``.
 
-        With a model instance its version is checked and incremented (and set on the instance
-        once committed); ``updated_at`` is set, as in ``Manager.update``.
+        As in ``Manager.update``: the item must exist (no partial item is created), else the
+        transaction is cancelled and that request's reason is ``ConditionalCheckFailed`` with
+        ``item=None`` and a message saying the item is missing; ``upsert=True`` creates it when
+        missing, and then the actions must set every required field. With a model instance its
+        version is checked and incremented (and set on the instance once committed);
+        ``updated_at`` is set.
         """
         schema, key, rest = _target(target, args, "update")
-        return self._add(
-            schema, update_item(schema, key, rest, condition=condition, table=self._table(schema))
+        request = update_item(
+            schema,
+            key,
+            rest,
+            condition=condition,
+            table=self._table(schema),
+            must_exist=not upsert,
+            complete=upsert,
         )
+        index = self._add(schema, request)
+        if not upsert:
+            self._must_exist[index] = (
+                f"no {schema.model.__name__} item in {request.table!r} under {request.key!r} to "
+                "update (tx.update(..., upsert=True) creates it)"
+            )
+        return index
 
     @overload
     def delete(self, target: Model, /, *, condition: Condition | None = None) -> int: ...
@@ -157,7 +191,7 @@ class TransactWrite:
         if not self._staged:
             raise InvalidInput("a transaction needs at least one request")
         self._sent = True
-        await commit_requests(self._transport, self._staged, self.token, self.backoff)
+        await commit_requests(self._transport, self._staged, self.token, self.backoff, self._must_exist)
         self.committed = True
 
     async def __aenter__(self) -> TransactWrite:
@@ -207,13 +241,16 @@ async def commit_requests(
     staged: Sequence[tuple[Schema, ItemRequest]],
     token: str,
     backoff: Backoff = DEFAULT_BACKOFF,
+    must_exist: Mapping[int, str] | None = None,
 ) -> None:
     """Send staged requests as one TransactWriteItems with ``token``; apply them once committed.
 
     Conflicts (:func:`is_conflict`) are retried with the same token and request, after a
     full-jitter pause, bounded by ``backoff.attempts`` and the active deadline: the last
     conflict is raised when a bound is hit. The transport retries transient errors itself,
-    with the same token too. Other cancellations raise at once, reasons decoded per model.
+    with the same token too. Other cancellations raise at once, reasons decoded per model;
+    ``must_exist`` (index -> message) names the requests whose failed condition on a missing
+    item gets that message as its reason's.
     """
     params = transact_write_request([r for _, r in staged], token)
     attempt = 0
@@ -224,6 +261,7 @@ async def commit_requests(
             break
         except (TransactionCanceled, ServiceError) as exc:
             if isinstance(exc, TransactionCanceled):
+                _explain_missing(exc, must_exist or {})
                 _decode_reasons(exc, [schema for schema, _ in staged])
             if not is_conflict(exc) or await backoff.pause(attempt) is not None:
                 raise
@@ -247,6 +285,14 @@ def _target(target: Any, args: tuple[Any, ...], what: str) -> tuple[Schema, Any,
             raise InvalidInput(f"{what}({target.__name__}, key, ...) needs a key after the model class")
         return _schema(target), args[0], args[1:]
     return _schema(type(target)), target, args
+
+
+def _explain_missing(exc: TransactionCanceled, must_exist: Mapping[int, str]) -> None:
+    """Say so in the reason of an update whose item was missing (its condition failed and no
+    current item came back: checked before decoding, which also gives ``None`` when unreadable)."""
+    for reason in getattr(exc, "reasons", []):
+        if reason.index in must_exist and reason.code == "ConditionalCheckFailed" and not reason.item:
+            reason.message = must_exist[reason.index]
 
 
 def _decode_reasons(exc: TransactionCanceled, schemas: Sequence[Schema]) -> None:

@@ -7,10 +7,12 @@ from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
+from ..checks import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
 from ..concurrency import scan_concurrency
 from ..cursor import decode_cursor, encode_cursor, fingerprint
 from ..errors import InvalidCursor, InvalidInput
 from ..expressions import Between, Compare, Condition, Encoder, Function, Path, Value
+from ..marshal import Codec
 from ..model import Model
 from ..requests import GSI_CONSISTENT, ReadPlan, check_paths, projection_paths, read_params
 from .keys import KeyPart, Target, canonical, key_value, misfit, parse_key_condition, same_key_value
@@ -20,7 +22,7 @@ from .parallel import ParallelScan
 if TYPE_CHECKING:
     from ..manager import Manager
     from ..marshal import Item
-    from ..schema import IndexSpec
+    from ..schema import FieldSpec, IndexSpec
 
 M = TypeVar("M", bound=Model)
 
@@ -47,6 +49,16 @@ class Page(Generic[M]):
     def has_more(self) -> bool:
         """Whether a next page may exist (a cursor was returned)."""
         return self.cursor is not None
+
+
+#: The codec of key condition values that :func:`key_value` has already checked and encoded.
+RAW = Codec(lambda av: av, lambda av: av)
+
+
+def _checking(manager: Manager[Any], f: FieldSpec) -> Codec:
+    """``f``'s checking codec (``Model.attr``'s): values are validated as the field's type."""
+    path: Path[Any] = manager.model.attr[f.name]
+    return path.codec
 
 
 def _check_count(what: str, n: int | None) -> int | None:
@@ -323,17 +335,20 @@ class Query(_Read[M]):
         target = self._target()
         by_attr = {p.attr: p for p in self._parts}
         h = by_attr[target.hash.attr]
-        hash_value = key_value(model, target.hash, h.values[0])
+        # Values are validated as their field's type (as in any condition) and checked as keys;
+        # the checked encodings are what is sent.
+        hash_value = key_value(
+            model, target.hash, h.values[0], _checking(manager, target.hash), MAX_PARTITION_KEY_BYTES
+        )
         hash_path: Path[Any] = Path((target.hash.attr,), target.hash.codec)
-        key_condition: Condition = Compare("=", hash_path, Value(h.values[0], target.hash.codec))
+        key_condition: Condition = Compare("=", hash_path, Value(hash_value, RAW))
         if target.range is not None and (r := by_attr.get(target.range.attr)) is not None:
             f = target.range
             if r.op == "begins_with" and f.codec.kind == "N":
                 raise InvalidInput(f"begins_with needs a string or binary sort key; {model}.{f.name} is not")
-            for v in r.values:
-                key_value(model, f, v)
+            codec = _checking(manager, f)
             path: Path[Any] = Path((f.attr,), f.codec)
-            vals = [Value(v, f.codec) for v in r.values]
+            vals = [Value(key_value(model, f, v, codec, MAX_SORT_KEY_BYTES), RAW) for v in r.values]
             if r.op == "between":
                 key_condition = key_condition & Between(path, vals[0], vals[1])
             elif r.op == "begins_with":

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..checks import check_key_value
 from ..errors import InvalidInput, InvalidKey
 from ..expressions import And, Between, Compare, Condition, Function, Not, Or, Path, Value
 from ..model import Model
 from ..schema import FieldSpec, IndexSpec
 
 if TYPE_CHECKING:
-    from ..marshal import AttributeValue
+    from ..marshal import AttributeValue, Codec
 
 M = TypeVar("M", bound=Model)
 
@@ -128,19 +129,26 @@ def misfit(parts: Sequence[KeyPart], target: Target) -> str | None:
     return None
 
 
-def key_value(model: str, f: FieldSpec, value: Any) -> AttributeValue:
-    """A key condition value encoded with its key field's codec, checked like a key."""
+def key_value(model: str, f: FieldSpec, value: Any, codec: Codec, limit: int) -> AttributeValue:
+    """A key condition value checked as a write's key would be, before anything is sent.
+
+    ``codec`` is the field's checking codec (``Model.attr``'s), so the value is first validated
+    as the field's type (``int_sort_key == "abc"`` is refused, as in any condition); the encoded
+    value must then be of the key's type, not empty and at most ``limit`` bytes (DynamoDB's
+    2,048 for a partition key, 1,024 for a sort key).
+    """
     try:
-        av: AttributeValue = f.codec.encode(value)
-    except (InvalidInput, TypeError, ValueError, AttributeError) as exc:
-        raise InvalidKey(f"{model}.{f.name}: {value!r} is not a valid key value") from exc
-    ((tag, raw),) = av.items()
+        av: AttributeValue = codec.encode(value)
+    except InvalidInput as exc:
+        raise InvalidKey(f"{model}.{f.name} in a key condition: {exc}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InvalidKey(f"{model}.{f.name}: {value!r:.80} is not a valid key value") from exc
+    ((tag, _),) = av.items()
     if tag != f.codec.kind:
-        raise InvalidKey(f"{model}.{f.name} is a key of type {f.codec.kind}; {value!r} is stored as {tag}")
-    if not isinstance(raw, bytes if tag == "B" else str):
-        raise InvalidKey(f"{model}.{f.name}: {value!r} is not a valid key value")
-    if tag in ("S", "B") and not raw:
-        raise InvalidKey(f"{model}.{f.name}: key values cannot be empty")
+        raise InvalidKey(
+            f"{model}.{f.name} is a key of type {f.codec.kind}; {value!r:.80} is stored as {tag}"
+        )
+    check_key_value(model, f, av, limit)
     return av
 
 

@@ -176,8 +176,8 @@ async def test_a_transaction_that_meets_a_conflict_commits_on_retry_once(
         DB(region=AWS_REGION, endpoint_url=proxy.endpoint_url) as db,
     ):
         async with db.transact_write() as tx:
-            tx.update(Counter, "a", Counter.attr.total.add(1))
-            tx.update(Counter, "b", Counter.attr.total.add(5))
+            tx.update(Counter, "a", Counter.attr.total.add(1), upsert=True)
+            tx.update(Counter, "b", Counter.attr.total.add(5), upsert=True)
         assert tx.committed
     assert proxy.counts["conflict"] == 1 and proxy.by_operation["TransactWriteItems"] == 2
     assert _get(boto3_client, Counter, {"name": "a"}) == {"name": {"S": "a"}, "total": {"N": "1"}}
@@ -195,7 +195,7 @@ async def test_conflict_retries_are_bounded(dynamodb_local: str, tables: TableFa
     ):
         tx = db.transact_write()
         tx.backoff = Backoff(attempts=3, base=0.001)
-        tx.update(Counter, "a", Counter.attr.total.add(1))
+        tx.update(Counter, "a", Counter.attr.total.add(1), upsert=True)
         with pytest.raises(TransactionCanceled) as caught:
             await tx.commit()
     assert [r.code for r in caught.value.reasons] == ["TransactionConflict"]

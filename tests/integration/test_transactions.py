@@ -150,7 +150,7 @@ async def test_committing_the_same_transaction_again_applies_it_once(
 ) -> None:
     await tables(Counter)
     tx = db.transact_write()
-    tx.update(Counter, "hits", Counter.attr.hits.add(1))
+    tx.update(Counter, "hits", Counter.attr.hits.add(1), upsert=True)  # creates the counter
     await tx.commit()
     await tx.commit()  # same request, same ClientRequestToken: DynamoDB does not apply it again
     assert _item(boto3_client, Counter, name="hits")["hits"] == {"N": "1"}
@@ -175,7 +175,7 @@ async def test_a_commit_whose_answer_was_lost_can_be_retried_safely(
         DB(region=AWS_REGION, endpoint_url=proxy.endpoint_url, max_attempts=1) as flaky,
     ):
         tx = flaky.transact_write()
-        tx.update(Counter, "visits", Counter.attr.hits.add(5))
+        tx.update(Counter, "visits", Counter.attr.hits.add(5), upsert=True)
         with pytest.raises(ServiceError):
             await tx.commit()
         assert not tx.committed
