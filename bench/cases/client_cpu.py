@@ -160,7 +160,7 @@ def _raw_side(client: Any, s: Mapping[str, int]) -> Measure:
     from dynamorm_async.batch import DEFAULT_CONCURRENCY
 
     from ..batch_bench import _write_by_hand
-    from .raw import from_av, to_av
+    from .raw import from_av, query_all, to_av
     from .throughput import _async_run
 
     plain = [item_values("batch-raw", i) for i in range(s["batch_items"])]
@@ -174,19 +174,7 @@ def _raw_side(client: Any, s: Mapping[str, int]) -> Measure:
             await get(i)
 
     async def query() -> None:
-        out: list[dict[str, Any]] = []
-        params: dict[str, Any] = {
-            "TableName": TABLE,
-            "KeyConditionExpression": "#p = :p",
-            "ExpressionAttributeNames": {"#p": "pk"},
-            "ExpressionAttributeValues": {":p": {"S": BIG_QUERY_PK}},
-        }
-        while True:
-            r = await client.query(**params)
-            out.extend(from_av(it) for it in r["Items"])
-            if "LastEvaluatedKey" not in r:
-                break
-            params["ExclusiveStartKey"] = r["LastEvaluatedKey"]
+        out = await query_all(client, TABLE, BIG_QUERY_PK)
         assert len(out) == BIG_QUERY_ITEMS
 
     async def batch() -> None:

@@ -60,7 +60,7 @@ def _ours_ops(db: Any) -> dict[str, Op]:
 
 
 def _raw_ops(client: Any) -> dict[str, Op]:
-    from .raw import from_av, to_av
+    from .raw import from_av, query_all, to_av
 
     async def get(i: int) -> object:
         r = await client.get_item(TableName=TABLE, Key={"pk": {"S": GET_PK}, "sk": {"S": sk(i % GET_ITEMS)}})
@@ -82,19 +82,7 @@ def _raw_ops(client: Any) -> dict[str, Op]:
         return from_av(r["Attributes"])
 
     async def query(i: int) -> object:
-        out: list[dict[str, Any]] = []
-        params: dict[str, Any] = {
-            "TableName": TABLE,
-            "KeyConditionExpression": "#p = :p",
-            "ExpressionAttributeNames": {"#p": "pk"},
-            "ExpressionAttributeValues": {":p": {"S": QUERY_PK}},
-        }
-        while True:
-            r = await client.query(**params)
-            out.extend(from_av(it) for it in r["Items"])
-            if "LastEvaluatedKey" not in r:
-                break
-            params["ExclusiveStartKey"] = r["LastEvaluatedKey"]
+        out = await query_all(client, TABLE, QUERY_PK)
         assert len(out) == QUERY_ITEMS
         return out
 

@@ -59,3 +59,20 @@ def from_av(item: dict[str, Any]) -> dict[str, Any]:
         "tags": [t["S"] for t in item["tags"]["L"]],
         "address": {k: s["S"] for k, s in item["address"]["M"].items()},
     }
+
+
+async def query_all(client: Any, table: str, pk: str) -> list[dict[str, Any]]:
+    """Every item of partition ``pk``, page after page, through a raw aiobotocore ``client``."""
+    out: list[dict[str, Any]] = []
+    params: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "#p = :p",
+        "ExpressionAttributeNames": {"#p": "pk"},
+        "ExpressionAttributeValues": {":p": {"S": pk}},
+    }
+    while True:
+        r = await client.query(**params)
+        out.extend(from_av(it) for it in r["Items"])
+        if "LastEvaluatedKey" not in r:
+            return out
+        params["ExclusiveStartKey"] = r["LastEvaluatedKey"]
