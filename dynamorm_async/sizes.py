@@ -57,10 +57,19 @@ def _value_size(av: Mapping[str, Any], depth: int = 1) -> int:
         return sum(len(x) for x in raw)
     if depth >= MAX_DEPTH and tag in ("L", "M"):
         raise InvalidValue(f"a value is nested deeper than DynamoDB's {MAX_DEPTH} levels")
-    if tag == "L":  # 3 bytes overhead, plus 1 byte per element
-        return 3 + sum(1 + _value_size(x, depth + 1) for x in raw)
+    total = 3  # a list or map: 3 bytes overhead, plus 1 byte per element and the elements
+    if tag == "L":
+        for x in raw:
+            ((t, r),) = x.items()
+            # ASCII strings, the common element, are sized inline: no call per element
+            total += 1 + (len(r) if t == "S" and r.isascii() else _value_size(x, depth + 1))
+        return total
     if tag == "M":
-        return 3 + sum(1 + _name_size(k) + _value_size(v, depth + 1) for k, v in raw.items())
+        for k, v in raw.items():
+            ((t, r),) = v.items()
+            name = len(k) if k.isascii() and 0 < len(k) <= MAX_NAME_BYTES else _name_size(k)
+            total += 1 + name + (len(r) if t == "S" and r.isascii() else _value_size(v, depth + 1))
+        return total
     return 0
 
 
@@ -102,7 +111,9 @@ def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
     """DynamoDB's documented size of an item in bytes: names plus values."""
     total = 0
     for k, v in item.items():
-        total += _name_size(k) + _value_size(v)
+        ((t, r),) = v.items()
+        name = len(k) if k.isascii() and 0 < len(k) <= MAX_NAME_BYTES else _name_size(k)
+        total += name + (len(r) if t == "S" and r.isascii() else _value_size(v))
     return total
 
 
