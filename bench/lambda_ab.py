@@ -46,7 +46,8 @@ class Context:
 
 assert handler({}, Context()) == "threaded"
 heavy = sorted({m.split(".")[0] for m in sys.modules} & {"anyio", "botocore"})
-print(getattr(db.transport, "http", "?"), heavy)
+import dynamorm_async
+print(getattr(db.transport, "http", "?"), heavy, dynamorm_async.__file__)
 """
 
 LAMBDA_ENV = {
@@ -77,6 +78,7 @@ def main() -> None:
         done = subprocess.run(
             [sys.executable, "-c", SCRIPT, server.url],
             env={**base, "PYTHONPATH": roots[name]},
+            cwd=roots[name],  # ``-c`` puts the working folder first on sys.path: never this checkout
             check=True,
             capture_output=True,
             text=True,

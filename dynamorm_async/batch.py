@@ -292,9 +292,14 @@ async def batch_write(
     key_attrs = schema.key_attrs
     ledger: Ledger[KeyId] = Ledger()
 
+    writes = [r.batch_item() for _, r, _ in staged]
+    # Identities computed while staging, by the write's object: a write sent again after
+    # DynamoDB left it unprocessed is a new dict and gets its identity computed from the wire.
+    known = {id(w): ident for w, (ident, _, _) in zip(writes, staged, strict=True)}
+
     async def send(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
         async with limiter:
-            ids = [write_id(key_attrs, w) for w in chunk]
+            ids = [known.get(id(w)) or write_id(key_attrs, w) for w in chunk]
             ledger.sending(ids)
             try:
                 response = await call("BatchWriteItem", batch_write_request(table, chunk), table=table)
@@ -307,7 +312,7 @@ async def batch_write(
 
     runner: Runner[dict[str, Any]] = Runner(backoff or DEFAULT_BACKOFF)
     try:
-        await runner.run(send, chunks([r.batch_item() for _, r, _ in staged], MAX_WRITE_ITEMS))
+        await runner.run(send, chunks(writes, MAX_WRITE_ITEMS))
     except Exception as exc:
         exc.outcome = result  # type: ignore[attr-defined]
         raise

@@ -56,7 +56,7 @@ def check_key_value(model: str, f: FieldSpec, av: AttributeValue, limit: int) ->
             raise InvalidKey(
                 f"{model}.{f.name} is a key and cannot be an empty {'string' if tag == 'S' else 'binary'}"
             )
-        size = value_size(av)
+        size = len(raw) if tag == "B" or raw.isascii() else value_size(av)
         if size > limit:
             raise InvalidKey(f"{model}.{f.name} is a key of {size} bytes; DynamoDB's limit is {limit}")
 

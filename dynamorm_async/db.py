@@ -58,10 +58,12 @@ class DB:
             transport = build_transport(config, session=session, credentials=credentials)
         self.transport: Transport = as_transport(transport)
         self._managers: dict[type[Model], Manager[Any]] = {}
-        from .cursor import signing_keys
-
         #: Keys that sign and verify every manager's pagination cursors (empty: unsigned cursors).
-        self.cursor_secret = signing_keys(cursor_secret)
+        self.cursor_secret: tuple[bytes, ...] = ()
+        if cursor_secret is not None:  # the cursor module loads only when cursors are signed
+            from .cursor import signing_keys
+
+            self.cursor_secret = signing_keys(cursor_secret)
 
     def manager(self, model: type[M]) -> Manager[M]:
         """The async manager for ``model`` (one per model per DB, made on first request)."""

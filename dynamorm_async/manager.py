@@ -15,7 +15,6 @@ import typing
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from .cursor import signing_keys
 from .errors import ConditionCheckFailed, InvalidInput, ItemNotFound
 from .expressions import Action, Condition, Path, Update
 from .requests import ItemRequest, decode_current, decode_item, delete_item, get_item, put_item, update_item
@@ -408,6 +407,11 @@ class Manager(Generic[M]):
 
     @cursor_secret.setter
     def cursor_secret(self, secret: CursorSecret | None) -> None:
+        if secret is None or secret == ():  # no keys: no need to load the cursor module
+            self._cursor_keys = ()
+            return
+        from .cursor import signing_keys
+
         self._cursor_keys = signing_keys(secret)
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic
 
+from ._frozen import frozen
 from .checks import check_item_keys, check_key_value, encode_fields, key_limit
 from .decoding import decode_full, decode_projected
 from .errors import InvalidKey, ItemTooLarge, ModelError
@@ -38,39 +39,39 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------- markers
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Attribute:
     """Store a field under another DynamoDB attribute name: ``Annotated[str, Attribute("dn")]``."""
 
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class HashKey(Attribute):
     """Marks the table's partition (hash) key."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RangeKey(Attribute):
     """Marks the table's sort (range) key."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Version(Attribute):
     """An ``int`` version for optimistic locking: checked and incremented on every write."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TTL(Attribute):
     """The table's time-to-live attribute: a ``datetime`` or epoch seconds, stored as epoch seconds."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CreatedAt(Attribute):
     """A ``datetime`` set (UTC) when an item is first put, and kept afterwards."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class UpdatedAt(Attribute):
     """A ``datetime`` set (UTC) on every put and update."""
 
@@ -78,7 +79,7 @@ class UpdatedAt(Attribute):
 Projection = Literal["ALL", "KEYS_ONLY"] | Sequence[str]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class GSI:
     """A global secondary index over model fields (Python names), with its projection."""
 
@@ -90,7 +91,7 @@ class GSI:
     write_capacity: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LSI:
     """A local secondary index: the table's hash key with another sort key."""
 
@@ -102,7 +103,7 @@ class LSI:
 # --------------------------------------------------------------------------- compiled schema
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FieldSpec:
     """One model field: its Python name, DynamoDB attribute name, codec and role."""
 
@@ -112,7 +113,7 @@ class FieldSpec:
     role: type[Attribute] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class IndexSpec:
     """A compiled secondary index: attribute names of its keys and its projection."""
 

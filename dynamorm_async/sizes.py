@@ -18,6 +18,8 @@ MAX_NAME_BYTES = 65_535
 
 
 def _text_size(text: str) -> int:
+    if text.isascii():  # the common case: one byte per character, no surrogate possible
+        return len(text)
     try:
         return len(text.encode("utf-8"))
     except UnicodeEncodeError as exc:  # a lone surrogate: DynamoDB (and JSON) cannot carry it
@@ -25,7 +27,7 @@ def _text_size(text: str) -> int:
 
 
 def _name_size(name: str) -> int:
-    size = _text_size(name)
+    size = len(name) if name.isascii() else _text_size(name)
     if not size:
         raise InvalidValue("DynamoDB refuses an empty map key or attribute name")
     if size > MAX_NAME_BYTES:
@@ -40,7 +42,7 @@ def _value_size(av: Mapping[str, Any], depth: int = 1) -> int:
     map keys, values nested deeper than 32 levels)."""
     ((tag, raw),) = av.items()
     if tag == "S":
-        return _text_size(raw)
+        return len(raw) if raw.isascii() else _text_size(raw)
     if tag == "N":
         return _number_size(raw)
     if tag == "B":
@@ -55,10 +57,19 @@ def _value_size(av: Mapping[str, Any], depth: int = 1) -> int:
         return sum(len(x) for x in raw)
     if depth >= MAX_DEPTH and tag in ("L", "M"):
         raise InvalidValue(f"a value is nested deeper than DynamoDB's {MAX_DEPTH} levels")
-    if tag == "L":  # 3 bytes overhead, plus 1 byte per element
-        return 3 + sum(1 + _value_size(x, depth + 1) for x in raw)
+    total = 3  # a list or map: 3 bytes overhead, plus 1 byte per element and the elements
+    if tag == "L":
+        for x in raw:
+            ((t, r),) = x.items()
+            # ASCII strings, the common element, are sized inline: no call per element
+            total += 1 + (len(r) if t == "S" and r.isascii() else _value_size(x, depth + 1))
+        return total
     if tag == "M":
-        return 3 + sum(1 + _name_size(k) + _value_size(v, depth + 1) for k, v in raw.items())
+        for k, v in raw.items():
+            ((t, r),) = v.items()
+            name = len(k) if k.isascii() and 0 < len(k) <= MAX_NAME_BYTES else _name_size(k)
+            total += 1 + name + (len(r) if t == "S" and r.isascii() else _value_size(v, depth + 1))
+        return total
     return 0
 
 
@@ -71,6 +82,14 @@ def _number_size(raw: str) -> int:
     """DynamoDB's size of a number: 1 byte, plus 1 per base-100 digit pair of the significant
     digits aligned on the decimal point (``1.5`` is ``01.50``: 3 bytes, ``123.456`` is 5, ``0`` is
     1), plus 1 for a negative number. Leading and trailing zeros are not stored."""
+    digits_only = raw[1:] if raw[:1] == "-" else raw
+    if digits_only.isascii() and digits_only.isdigit():  # an integer: no Decimal needed
+        significant = digits_only.lstrip("0")
+        if not significant:
+            return 1
+        count = len(significant.rstrip("0"))
+        zeros = len(significant) - count  # trailing zeros: the exponent of the last digit kept
+        return 1 + ((zeros + count - 1) // 2 - zeros // 2 + 1) + (digits_only is not raw)
     try:
         number = Decimal(raw)
     except ArithmeticError:
@@ -90,7 +109,12 @@ def _number_size(raw: str) -> int:
 
 def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
     """DynamoDB's documented size of an item in bytes: names plus values."""
-    return sum(_name_size(k) + _value_size(v) for k, v in item.items())
+    total = 0
+    for k, v in item.items():
+        ((t, r),) = v.items()
+        name = len(k) if k.isascii() and 0 < len(k) <= MAX_NAME_BYTES else _name_size(k)
+        total += name + (len(r) if t == "S" and r.isascii() else _value_size(v))
+    return total
 
 
 __all__ = ["MAX_DEPTH", "MAX_ITEM_BYTES", "MAX_NAME_BYTES", "item_size", "value_size"]

@@ -1,6 +1,7 @@
 """Immutable expression nodes: paths, operands, conditions and update actions.
 
-Every node is a frozen dataclass; ``&``, ``|`` and ``~`` build new nodes and never mutate.
+Every node is frozen (``@frozen``, a slotted value class); ``&``, ``|`` and ``~`` build new nodes
+and never mutate.
 Nodes know how to render themselves through an :class:`~dynamorm_async.expressions.encoder.Encoder`,
 which alone decides placeholder names, so user values only ever reach DynamoDB as ``:v`` values.
 """
@@ -8,9 +9,9 @@ which alone decides placeholder names, so user values only ever reach DynamoDB a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from .._frozen import frozen
 from ..errors import InvalidInput
 from ..marshal import GENERIC, Codec
 from .encoder import DebugEncoder, Encoder
@@ -24,7 +25,7 @@ _ATTRIBUTE_TYPES = frozenset({"S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "
 # --------------------------------------------------------------------------- operands
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Value:
     """A user value; always sent as a ``:v`` placeholder, encoded with ``codec``."""
 
@@ -103,7 +104,7 @@ class _Comparable:
     __hash__ = object.__hash__
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@frozen(eq=False)
 class Path(_Comparable, Generic[T]):
     """A document path: attribute names and list indexes, e.g. ``a.b[2].c``.
 
@@ -212,7 +213,7 @@ class Path(_Comparable, Generic[T]):
         return DeleteAction(self, Value(values))
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@frozen(eq=False)
 class Size(_Comparable):
     """``size(path)`` as an operand of a comparison."""
 
@@ -222,7 +223,7 @@ class Size(_Comparable):
         return f"size({enc.path(self.path)})"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class IfNotExists:
     """``if_not_exists(path, default)``."""
 
@@ -239,7 +240,7 @@ class IfNotExists:
         return Arith("-", self, other if isinstance(other, _OPERANDS) else Value(other, self.path.codec))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ListAppend:
     """``list_append(first, second)``."""
 
@@ -250,7 +251,7 @@ class ListAppend:
         return f"list_append({self.first.render(enc)}, {self.second.render(enc)})"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Arith:
     """``left + right`` or ``left - right`` in a SET action."""
 
@@ -317,7 +318,7 @@ def _operand_paths(*ops: Operand) -> Iterable[Path[Any]]:
             yield op.path
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Compare(Condition):
     """``left <op> right`` with op one of ``= <> < <= > >=``."""
 
@@ -332,7 +333,7 @@ class Compare(Condition):
         return _operand_paths(self.left, self.right)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Between(Condition):
     """``operand BETWEEN low AND high``."""
 
@@ -347,7 +348,7 @@ class Between(Condition):
         return _operand_paths(self.operand)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class In(Condition):
     """``operand IN (v1, v2, ...)``."""
 
@@ -361,7 +362,7 @@ class In(Condition):
         return _operand_paths(self.operand)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Function(Condition):
     """A condition function: ``attribute_exists``, ``begins_with``, ``contains``, ..."""
 
@@ -375,7 +376,7 @@ class Function(Condition):
         return _operand_paths(*self.args)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class And(Condition):
     """All of the operands."""
 
@@ -389,7 +390,7 @@ class And(Condition):
             yield from c.paths()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Or(Condition):
     """Any of the operands."""
 
@@ -403,7 +404,7 @@ class Or(Condition):
             yield from c.paths()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Not(Condition):
     """The negation of the operand."""
 

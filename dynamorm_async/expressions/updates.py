@@ -6,9 +6,9 @@ expression node they are frozen and render themselves through an encoder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .._frozen import frozen
 from ..errors import InvalidInput
 from .encoder import DebugEncoder, Encoder
 
@@ -30,7 +30,7 @@ class Action:
         raise NotImplementedError
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SetAction(Action):
     """``SET path = value``."""
 
@@ -42,7 +42,7 @@ class SetAction(Action):
         return f"{enc.path(self.path)} = {self.value.render(enc)}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RemoveAction(Action):
     """``REMOVE path``."""
 
@@ -53,7 +53,7 @@ class RemoveAction(Action):
         return enc.path(self.path)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AddAction(Action):
     """``ADD path value``."""
 
@@ -65,7 +65,7 @@ class AddAction(Action):
         return f"{enc.path(self.path)} {self.value.render(enc)}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DeleteAction(Action):
     """``DELETE path values``."""
 
@@ -77,7 +77,7 @@ class DeleteAction(Action):
         return f"{enc.path(self.path)} {self.value.render(enc)}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Update:
     """An ordered collection of update actions, rendered as one UpdateExpression."""
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
+import pickle
 from typing import Annotated, Any
 
 import pytest
 
 from dynamorm_async import HashKey, InvalidInput, Model, RangeKey, UnknownAttribute
-from dynamorm_async.expressions import Condition, Encoder, Update
+from dynamorm_async.expressions import Compare, Condition, Encoder, Update, Value
 
 
 class Doc(Model, table="docs"):
@@ -180,9 +182,18 @@ def test_update_compiles(
 def test_expressions_are_immutable_values() -> None:
     a = A.status == "a"
     b = a & (A.size > 1)
-    assert dataclasses.is_dataclass(a)
+    same = Compare(a.op, a.left, a.right)
+    assert same == a and hash(same) == hash(A.status == "a")
+    assert a != Compare("<>", a.left, a.right) and a != Compare("=", a.left, Value("b"))
+    assert Value("a") == Value("a") and Value("a") != Value("b")
+    assert repr(a) == f"Compare(op='=', left={a.left!r}, right={a.right!r})"
+    assert repr(Update(())) == "Update(actions=())"
+    assert copy.copy(a) == a and pickle.loads(pickle.dumps(Update(()))) == Update(())
     with pytest.raises(dataclasses.FrozenInstanceError):
         a.op = "<"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del a.op
+    assert not hasattr(a, "__dict__")
     assert a.debug() == "status = 'a'"
     assert b.debug() == "(status = 'a') AND (size > 1)"
     u1 = A.status.set("x")

@@ -836,6 +836,22 @@ def test_a_399kb_item_is_under_the_limit() -> None:
 
 
 @ITEM_SETTINGS
+@given(st.integers(min_value=-(10**38) + 1, max_value=10**38 - 1), st.integers(0, 3), st.integers(0, 2))
+def test_integer_sizes_match_the_decimal_reading(n: int, zeros: int, pad: int) -> None:
+    # Integers are sized from their digits without Decimal; the same number written with a
+    # fraction (``12.0``, read through Decimal) must get the same size, leading zeros included.
+    text = f"{'-' if n < 0 else ''}{'0' * pad}{abs(n)}{'0' * zeros if n else ''}"
+    assert item_size({"n": {"N": text}}) == item_size({"n": {"N": f"{int(text)}.0"}})
+
+
+def test_ascii_and_non_ascii_text_sizes() -> None:
+    assert item_size({"k": {"S": "abc"}, "é": {"S": "é"}}) == (1 + 3) + (2 + 2)
+    with pytest.raises(InvalidValue, match="lone surrogate"):
+        item_size({"k": {"S": "a\ud800"}})
+    with pytest.raises(InvalidValue, match="lone surrogate"):
+        item_size({"\ud800": {"S": "a"}})
+
+
 @given(st.dictionaries(names, values, max_size=4), names, values)
 def test_item_size_adds_up(item: dict[str, Any], name: str, value: Any) -> None:
     # Adding an attribute adds its name's bytes plus its value's size; nothing is counted twice.
