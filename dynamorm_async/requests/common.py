@@ -117,7 +117,9 @@ def projection_params(schema: Schema, enc: Encoder, projection: Projection | Non
     if not projection:
         return {}
     paths = projection_paths(schema, projection)
-    keys = (f.attr for f in schema.key_fields)
+    keys = [f.attr for f in schema.key_fields]
+    if schema.discriminator_attr is not None:  # read too, so an item of another model is told apart
+        keys.append(schema.discriminator_attr)
     return {"ProjectionExpression": projection_expression(enc, paths, keys)}
 
 

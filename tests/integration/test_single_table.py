@@ -61,12 +61,17 @@ async def test_every_write_stores_the_discriminator_boto3_sees_it(
     async with db.batch_writer() as writer:
         await writer.put(Order(pk="C#2", sk="ORDER#9", total=9))
     await db.manager(Order).update(("C#3", "ORDER#1"), Order.attr.total.set(4), upsert=True)
+    orders = db.manager(Order)
+    await orders.update(("C#4", "ORDER#1"), Order.attr.total.set(5), upsert=True, exactly_once=True)
+    await db.manager(Order).put(Order(pk="C#5", sk="ORDER#1"), exactly_once=True)
 
     assert _raw(boto3_client, "C#1", "PROFILE")["entity"] == {"S": "CUSTOMER"}
     assert _raw(boto3_client, "C#1", "ORDER#3")["entity"] == {"S": "ORDER"}
     assert _raw(boto3_client, "C#1", "ORDER#0#LINE#2")["entity"] == {"S": "LINE"}
     assert _raw(boto3_client, "C#2", "ORDER#9")["entity"] == {"S": "ORDER"}
     assert _raw(boto3_client, "C#3", "ORDER#1")["entity"] == {"S": "ORDER"}
+    assert _raw(boto3_client, "C#4", "ORDER#1")["entity"] == {"S": "ORDER"}
+    assert _raw(boto3_client, "C#5", "ORDER#1")["entity"] == {"S": "ORDER"}
     # An update through another model is refused by DynamoDB: the item is neither relabelled nor touched.
     before = _raw(boto3_client, "C#1", "PROFILE")
     with pytest.raises(WrongModel) as caught:
@@ -95,6 +100,8 @@ async def test_a_read_through_the_wrong_model_is_a_wrong_model_error(db: DB, tab
     err = caught.value
     assert (err.table, err.expected, err.found) == (_TABLE, "ORDER", "CUSTOMER")
     assert err.key == {"pk": {"S": "C#1"}, "sk": {"S": "PROFILE"}}
+    with pytest.raises(WrongModel):  # a projection that leaves the discriminator out reads it anyway
+        await db.manager(Order).get("C#1", "PROFILE", projection=["total"])
     with pytest.raises(WrongModel):
         await db.manager(Order).batch_get([("C#1", "ORDER#1"), ("C#1", "PROFILE")])
     with pytest.raises(WrongModel):
