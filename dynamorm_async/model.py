@@ -96,11 +96,15 @@ class Model(BaseModel):
         **kwargs: Any,
     ) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        if table is None:  # a subclass of a table model keeps its parent's table and indexes
+        if table is None:  # a subclass of a table model keeps its parent's table, indexes, discriminator
             parent = next((b for b in cls.__mro__[1:] if "__dynamorm_decl__" in b.__dict__), None)
             if parent is not None:
                 table, parent_indexes = parent.__dict__["__dynamorm_decl__"]
                 indexes = indexes or parent_indexes
+                inherited: Schema = parent.__dict__["__dynamorm_schema__"]
+                if discriminator is None and inherited.discriminator is not None:
+                    discriminator = inherited.discriminator
+                    discriminator_attr = inherited.discriminator_attr or discriminator_attr
         schema = compile_model(cls, table, indexes, discriminator, discriminator_attr)
         check_table_models(schema)
         type.__setattr__(cls, "__dynamorm_decl__", (table, tuple(indexes)))

@@ -3,7 +3,8 @@ on a table, and the checks, run when each such model is defined, that they agree
 
 Models without a discriminator are not registered (a table named by one model keeps working as
 before). Checks compare the new model with those already on its table, so definition order does
-not matter; redefining a class (same module and qualified name) replaces its entry.
+not matter; redefining a class (same module and qualified name) replaces its entry, and a
+subclass of a table model inherits its discriminator unless it declares its own.
 """
 
 from __future__ import annotations
@@ -102,8 +103,8 @@ def check_table_models(schema: Schema) -> None:
     models = _TABLES.setdefault(schema.table, {})
     ident = _ident(schema)
     for other_ident, other in models.items():
-        if other_ident == ident:
-            continue
+        if other_ident == ident or issubclass(schema.model, other.model):
+            continue  # a redefinition, or a subclass reading and writing its parent's items
         why = _conflict(schema, other)
         if why is not None:
             raise ModelError(f"{schema.model.__name__} cannot share table {schema.table!r}: {why}")

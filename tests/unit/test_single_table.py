@@ -144,3 +144,13 @@ def test_a_discriminator_needs_a_table_and_a_value() -> None:
         type("Loose", (Model,), {"__annotations__": {"x": str}}, discriminator="X")
     with pytest.raises(ModelError, match="non-empty"):
         _model("Empty", fields={"pk": Annotated[str, HashKey()]}, discriminator="")
+
+
+def test_a_subclass_inherits_its_parents_discriminator() -> None:
+    class BigOrder(Order):
+        note: str = ""
+
+    assert BigOrder.__dynamorm_schema__.encode(BigOrder(pk="c", sk="o"))["entity"] == {"S": "ORDER"}
+    customer = Customer.__dynamorm_schema__.encode(Customer(pk="c", sk="PROFILE"))
+    with pytest.raises(WrongModel):
+        BigOrder.__dynamorm_schema__.decode(customer)
