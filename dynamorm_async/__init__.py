@@ -43,6 +43,7 @@ from .errors import (
     TransactionCanceled,
     UnknownAttribute,
     UnknownPartner,
+    WrongModel,
 )
 from .expressions import Condition, Path, Update
 from .manager import Manager
@@ -117,6 +118,7 @@ __all__ = [
     "Update",
     "UpdatedAt",
     "Version",
+    "WrongModel",
     "current_partner",
     "debug_stats",
     "enable_xray_tracing",

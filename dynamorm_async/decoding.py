@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pydantic
 
-from .errors import InvalidStoredItem
+from .errors import InvalidStoredItem, WrongModel
 from .marshal import decode_value
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def _key_of(schema: Schema, item: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
-    return {a: item[a] for a in schema.key_attrs if a in item}
+    return {f.attr: item[f.attr] for f in schema.key_fields if f.attr in item}
 
 
 def _fail(
@@ -38,6 +38,28 @@ def _fail(
         key=key,
         attribute=attr,
     ) from exc
+
+
+def check_model(schema: Schema, item: Mapping[str, AttributeValue]) -> None:
+    """Refuse an item whose discriminator names another model of the table (:class:`WrongModel`);
+    an item with no discriminator (written before the model had one) is read as this model."""
+    expected = schema.discriminator
+    if expected is None:
+        return
+    av = item.get(schema.discriminator_attr or "")
+    if av is None:
+        return
+    found = av.get("S") if isinstance(av, Mapping) else None
+    if found != expected:
+        key = _key_of(schema, item)
+        raise WrongModel(
+            f"the item {key!r} in table {schema.table!r} is a {found!r} item, not a "
+            f"{schema.model.__name__} ({expected!r})",
+            table=schema.table,
+            key=key,
+            expected=expected,
+            found=str(found),
+        )
 
 
 def _decode_slow(schema: Schema, item: Mapping[str, AttributeValue]) -> dict[str, Any]:
@@ -76,6 +98,7 @@ def _attr_of(schema: Schema, exc: pydantic.ValidationError) -> str | None:
 
 def decode_full(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
     """A validated model instance from a whole item (attributes the model does not know are ignored)."""
+    check_model(schema, item)
     data = _fields(schema, item)
     try:
         return schema.model.model_validate(data, by_name=True)
@@ -101,6 +124,7 @@ def _adapter(schema: Schema, f: FieldSpec) -> pydantic.TypeAdapter[Any]:
 def decode_projected(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
     """A model from a projected item: each field read is validated with its own type (so typed,
     as a full read), fields not read keep their defaults (the model as a whole is not validated)."""
+    check_model(schema, item)
     data = _fields(schema, item)
     for name, value in data.items():
         f = schema.by_name[name]
@@ -111,4 +135,4 @@ def decode_projected(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
     return schema.model.model_construct(**data)
 
 
-__all__ = ["decode_full", "decode_projected"]
+__all__ = ["check_model", "decode_full", "decode_projected"]

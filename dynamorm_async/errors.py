@@ -12,6 +12,7 @@ The tree::
     │   ├── KeyUpdateError         an update expression touches a key attribute
     │   ├── InvalidCursor          a pagination cursor that is tampered, foreign or malformed
     │   ├── DuplicateKey           a batch or transaction names the same item twice
+    │   ├── WrongModel             a read found an item whose discriminator names another model
     │   ├── StreamRecordError      a DynamoDB Streams record that cannot be read as its model
     │   └── ModelValidationError   pydantic rejected the item's data (wraps pydantic's error)
     │       └── InvalidStoredItem  a stored item does not decode as its model (table, key, attribute)
@@ -59,6 +60,20 @@ class ModelError(DynamORMError, TypeError):
 
 class InvalidInput(DynamORMError, ValueError):
     """Input rejected before anything was sent to DynamoDB."""
+
+
+class WrongModel(InvalidInput):
+    """A read through one model found an item of another model of the same table (its
+    discriminator attribute names another value); ``table``, ``key``, ``expected``, ``found`` say which."""
+
+    def __init__(
+        self, message: str, *, table: str | None, key: Mapping[str, Any], expected: str, found: str
+    ) -> None:
+        super().__init__(message)
+        self.table = table
+        self.key = dict(key)
+        self.expected = expected
+        self.found = found
 
 
 class InvalidKey(InvalidInput):
@@ -414,4 +429,5 @@ __all__ = [
     "Throttled",
     "UnknownAttribute",
     "UnknownPartner",
+    "WrongModel",
 ]

@@ -15,6 +15,7 @@ import typing
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from .decoding import check_model
 from .errors import ConditionCheckFailed, InvalidInput, ItemNotFound
 from .expressions import Action, Condition, Path, Update
 from .requests import ItemRequest, decode_current, decode_item, delete_item, get_item, put_item, update_item
@@ -76,6 +77,8 @@ class Manager(Generic[M]):
                     table=self.table,
                     key=request.key,
                 ) from exc
+            if isinstance(exc.item, dict):
+                check_model(self.schema, exc.item)  # the item is another model's: WrongModel
             exc.item = decode_current(self.schema, exc.item)
             raise exc from exc.__cause__
 

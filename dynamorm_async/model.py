@@ -24,6 +24,7 @@ from .checks import checking_codec
 from .errors import UnknownAttribute
 from .expressions.nodes import Path
 from .schema import GSI, LSI, Schema, compile_model, register
+from .single_table import DEFAULT_DISCRIMINATOR_ATTR, check_table_models
 
 _PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -74,21 +75,38 @@ class Model(BaseModel):
     attr: ClassVar[AttrNamespace]
 
     def __init_subclass__(
-        cls, *, table: str | None = None, indexes: Sequence[GSI | LSI] = (), **kwargs: Any
+        cls,
+        *,
+        table: str | None = None,
+        indexes: Sequence[GSI | LSI] = (),
+        discriminator: str | None = None,
+        discriminator_attr: str = DEFAULT_DISCRIMINATOR_ATTR,
+        **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
 
     @classmethod
     def __pydantic_init_subclass__(
-        cls, *, table: str | None = None, indexes: Sequence[GSI | LSI] = (), **kwargs: Any
+        cls,
+        *,
+        table: str | None = None,
+        indexes: Sequence[GSI | LSI] = (),
+        discriminator: str | None = None,
+        discriminator_attr: str = DEFAULT_DISCRIMINATOR_ATTR,
+        **kwargs: Any,
     ) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        if table is None:  # a subclass of a table model keeps its parent's table and indexes
+        if table is None:  # a subclass of a table model keeps its parent's table, indexes, discriminator
             parent = next((b for b in cls.__mro__[1:] if "__dynamorm_decl__" in b.__dict__), None)
             if parent is not None:
                 table, parent_indexes = parent.__dict__["__dynamorm_decl__"]
                 indexes = indexes or parent_indexes
-        schema = compile_model(cls, table, indexes)
+                inherited: Schema = parent.__dict__["__dynamorm_schema__"]
+                if discriminator is None and inherited.discriminator is not None:
+                    discriminator = inherited.discriminator
+                    discriminator_attr = inherited.discriminator_attr or discriminator_attr
+        schema = compile_model(cls, table, indexes, discriminator, discriminator_attr)
+        check_table_models(schema)
         type.__setattr__(cls, "__dynamorm_decl__", (table, tuple(indexes)))
         type.__setattr__(cls, "__dynamorm_schema__", schema)
         type.__setattr__(cls, "attr", AttrNamespace(schema))

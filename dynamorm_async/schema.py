@@ -32,6 +32,7 @@ from .marshal import (
     strip_annotation,
     use_model_codecs,
 )
+from .single_table import DEFAULT_DISCRIMINATOR_ATTR, check_discriminator
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -142,6 +143,9 @@ class Schema:
     indexes: dict[str, IndexSpec]
     by_name: dict[str, FieldSpec] = field(default_factory=dict)
     by_attr: dict[str, FieldSpec] = field(default_factory=dict)
+    #: Single-table design: the attribute naming an item's model and this model's value (or None).
+    discriminator_attr: str | None = None
+    discriminator: str | None = None
     #: The primary key's fields (hash, then range) and their attribute names; derived once.
     key_fields: tuple[FieldSpec, ...] = field(init=False)
     key_attrs: frozenset[str] = field(init=False)
@@ -162,6 +166,8 @@ class Schema:
         """The model as a DynamoDB item; ``None`` and empty-set fields are left out."""
         item = encode_fields(self, obj)
         check_item_keys(self, item)
+        if self.discriminator is not None:
+            item[self.discriminator_attr or DEFAULT_DISCRIMINATOR_ATTR] = {"S": self.discriminator}
         return item
 
     def encode_checked(self, obj: BaseModel) -> Item:
@@ -238,7 +244,13 @@ def _marker(metadata: Sequence[Any]) -> Attribute | None:
     return found[0] if found else None
 
 
-def compile_model(model: type[BaseModel], table: str | None, indexes: Sequence[GSI | LSI] = ()) -> Schema:
+def compile_model(
+    model: type[BaseModel],
+    table: str | None,
+    indexes: Sequence[GSI | LSI] = (),
+    discriminator: str | None = None,
+    discriminator_attr: str = DEFAULT_DISCRIMINATOR_ATTR,
+) -> Schema:
     """Compile a model class; raises :class:`ModelError` for declarations DynamoDB would refuse."""
     name = model.__name__
     fields: list[FieldSpec] = []
@@ -284,6 +296,9 @@ def compile_model(model: type[BaseModel], table: str | None, indexes: Sequence[G
         if index.name in compiled_indexes:
             raise ModelError(f"{name} declares index {index.name!r} twice")
         compiled_indexes[index.name] = _compile_index(name, index, by_name, hash_key, range_key)
+    if discriminator is not None:
+        check_discriminator(name, table, discriminator, discriminator_attr, by_attr)
+        _check_key_name(f"{name}.discriminator_attr", discriminator_attr)
 
     return Schema(
         model=model,
@@ -298,6 +313,8 @@ def compile_model(model: type[BaseModel], table: str | None, indexes: Sequence[G
         indexes=compiled_indexes,
         by_name=by_name,
         by_attr=by_attr,
+        discriminator_attr=discriminator_attr if discriminator is not None else None,
+        discriminator=discriminator,
     )
 
 

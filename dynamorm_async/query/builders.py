@@ -145,11 +145,22 @@ class _Read(Generic[M]):
             self.manager.schema.key_fields,
             index,
             consistent=self.consistent_read,
-            filter_condition=self.filter_condition,
+            filter_condition=self._model_filter(),
             projection=self.projection,
             count=count,
             no_filter=no_filter,
         )
+
+    def _model_filter(self) -> Condition | None:
+        """The caller's filter, ANDed, for a model with a discriminator, with "this model's item":
+        a read through one model of a shared table returns only that model's items (and items
+        written before the table had a discriminator)."""
+        schema = self.manager.schema
+        if schema.discriminator is None or schema.discriminator_attr is None:
+            return self.filter_condition
+        d: Path[Any] = Path((schema.discriminator_attr,))
+        mine = d.not_exists() | (d == schema.discriminator)
+        return mine if self.filter_condition is None else mine & self.filter_condition
 
     def _start_key(self, plan: ReadPlan, cursor: str, label: str | None) -> dict[str, Any]:
         start = decode_cursor(
@@ -380,7 +391,7 @@ class Query(_Read[M]):
             key_types,
             fp,
             partial,
-            self.filter_condition is not None,
+            self._model_filter() is not None,
             (target.hash.attr, hash_value),
         )
 
@@ -431,7 +442,7 @@ class Scan(_Read[M]):
             params["Segment"], params["TotalSegments"] = self.segment_of
         key_types, partial = self._read_params(enc, params, index, count=count, no_filter=frozenset())
         fp = fingerprint("Scan", table, self.index_name, self.segment_of)
-        return ReadPlan("Scan", table, params, key_types, fp, partial, self.filter_condition is not None)
+        return ReadPlan("Scan", table, params, key_types, fp, partial, self._model_filter() is not None)
 
     def __repr__(self) -> str:
         extra = "" if self.filter_condition is None else f", filter={self.filter_condition.debug()!r}"

@@ -56,11 +56,12 @@ def key_id(key: Mapping[str, AttributeValue]) -> KeyId:
 
 
 def check_paths(schema: Schema, paths: Iterable[Path[Any]], what: str) -> None:
-    """Refuse paths whose first element is not an attribute the model declares."""
+    """Refuse paths whose first element is not an attribute the model declares (or its
+    discriminator attribute, which the library's own conditions and filters name)."""
     by_attr = schema.by_attr
     for p in paths:
         head = p.elements[0] if p.elements else None
-        if not isinstance(head, str) or head not in by_attr:
+        if not isinstance(head, str) or (head not in by_attr and head != schema.discriminator_attr):
             raise UnknownAttribute(f"{what} names {p.name!r}, which {schema.model.__name__} does not declare")
 
 
@@ -116,7 +117,9 @@ def projection_params(schema: Schema, enc: Encoder, projection: Projection | Non
     if not projection:
         return {}
     paths = projection_paths(schema, projection)
-    keys = (f.attr for f in schema.key_fields)
+    keys = [f.attr for f in schema.key_fields]
+    if schema.discriminator_attr is not None:  # read too, so an item of another model is told apart
+        keys.append(schema.discriminator_attr)
     return {"ProjectionExpression": projection_expression(enc, paths, keys)}
 
 

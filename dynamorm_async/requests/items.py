@@ -341,6 +341,13 @@ def update_item(
     exists = None  # a checked version (``version = 3``) already implies that the item exists
     if must_exist and not expected and schema.hash_key is not None:
         exists = Path((schema.hash_key.attr,)).exists()
+    changes, idempotent = _effects(schema, flat, obj is not None)
+    same_model = None
+    if schema.discriminator is not None and schema.discriminator_attr is not None:
+        # an update may create the item, so it names its model; it must not touch another model's
+        dpath: Path[Any] = Path((schema.discriminator_attr,))
+        flat.append(dpath.set(schema.discriminator))
+        same_model = dpath.not_exists() | (dpath == schema.discriminator)
     enc = Encoder()
     params: dict[str, Any] = {
         "TableName": table,
@@ -349,9 +356,8 @@ def update_item(
     }
     if return_values is not None:
         params["ReturnValues"] = return_values
-    params.update(condition_params(schema, enc, exists, version_cond, condition))
+    params.update(condition_params(schema, enc, exists, version_cond, same_model, condition))
     params.update(enc.params())
-    changes, idempotent = _effects(schema, flat, obj is not None)
     return ItemRequest("UpdateItem", table, k, params, obj, changes, expected, idempotent)
 
 
