@@ -67,7 +67,9 @@ print(json.dumps({"pk": pk, "http": http, "heavy": heavy}))
 """
 
 
-def test_a_get_item_through_db_on_the_lean_path_imports_none_of_them() -> None:
+def _run_against_a_scripted_server(script: str, **environment: str) -> dict[str, object]:
+    """Run ``script`` in a fresh interpreter (this checkout's package first, ``environment`` added)
+    with a loopback DynamoDB stand-in's URL as its argument; return the JSON it prints."""
     import json
     import os
 
@@ -76,18 +78,24 @@ def test_a_get_item_through_db_on_the_lean_path_imports_none_of_them() -> None:
     server = ThreadedServer()
     try:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        env["PYTHONPATH"] = str(PACKAGE.parent)
+        env.update(PYTHONPATH=str(PACKAGE.parent), **environment)
         out = subprocess.run(
-            [sys.executable, "-c", LEAN_GET_ITEM, server.url],
+            [sys.executable, "-c", script, server.url],
             env=env,
             capture_output=True,
             text=True,
             timeout=60,
         )
         assert out.returncode == 0, out.stderr
-        assert json.loads(out.stdout) == {"pk": "threaded", "http": "lean", "heavy": []}
+        result: dict[str, object] = json.loads(out.stdout)
+        return result
     finally:
         server.stop()
+
+
+def test_a_get_item_through_db_on_the_lean_path_imports_none_of_them() -> None:
+    result = _run_against_a_scripted_server(LEAN_GET_ITEM)
+    assert result == {"pk": "threaded", "http": "lean", "heavy": []}
 
 
 LAMBDA_GET_ITEM = """
@@ -121,32 +129,14 @@ print(json.dumps({"pk": pk, "http": db.transport.http, "heavy": heavy + ours}))
 def test_a_lambda_invocation_on_the_auto_chosen_lean_path_imports_none_of_them_nor_anyio() -> None:
     """The cold path: ``auto`` picks lean in a Lambda environment, and the handler's deadline
     scope, the deadline checks and the transport use asyncio's own primitives, not anyio's."""
-    import json
-    import os
-
-    from tests.unit.lean.scripted_server import ThreadedServer
-
-    server = ThreadedServer()
-    try:
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        env.update(
-            PYTHONPATH=str(PACKAGE.parent),
-            AWS_LAMBDA_RUNTIME_API="127.0.0.1:9001",
-            AWS_LAMBDA_FUNCTION_MEMORY_SIZE="1024",
-            AWS_REGION="us-east-1",
-            AWS_ACCESS_KEY_ID="AKID",
-            AWS_SECRET_ACCESS_KEY="secret",
-            AWS_CONFIG_FILE=str(PACKAGE / "absent"),
-            AWS_SHARED_CREDENTIALS_FILE=str(PACKAGE / "absent"),
-        )
-        out = subprocess.run(
-            [sys.executable, "-c", LAMBDA_GET_ITEM, server.url],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert out.returncode == 0, out.stderr
-        assert json.loads(out.stdout) == {"pk": "threaded", "http": "lean", "heavy": []}
-    finally:
-        server.stop()
+    result = _run_against_a_scripted_server(
+        LAMBDA_GET_ITEM,
+        AWS_LAMBDA_RUNTIME_API="127.0.0.1:9001",
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE="1024",
+        AWS_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="AKID",
+        AWS_SECRET_ACCESS_KEY="secret",
+        AWS_CONFIG_FILE=str(PACKAGE / "absent"),
+        AWS_SHARED_CREDENTIALS_FILE=str(PACKAGE / "absent"),
+    )
+    assert result == {"pk": "threaded", "http": "lean", "heavy": []}
