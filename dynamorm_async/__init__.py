@@ -47,8 +47,8 @@ from .errors import (
 )
 from .expressions import Condition, Path, Update
 from .manager import Manager
+from .markers import GSI, LSI, TTL, Attribute, CreatedAt, HashKey, RangeKey, UpdatedAt, Version
 from .model import Model
-from .schema import GSI, LSI, TTL, Attribute, CreatedAt, HashKey, RangeKey, UpdatedAt, Version
 from .transport import TransportConfig, debug_stats
 
 __version__ = "0.1.0"

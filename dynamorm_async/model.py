@@ -23,7 +23,8 @@ from pydantic import BaseModel
 from .checks import checking_codec
 from .errors import UnknownAttribute
 from .expressions.nodes import Path
-from .schema import GSI, LSI, Schema, compile_model, register
+from .markers import GSI, LSI
+from .schema import Schema, compile_model, register
 from .single_table import DEFAULT_DISCRIMINATOR_ATTR, check_table_models
 
 _PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")

@@ -21,6 +21,7 @@ from ._frozen import frozen
 from .checks import check_item_keys, check_key_value, encode_fields, key_limit
 from .decoding import decode_full, decode_projected
 from .errors import InvalidKey, ItemTooLarge, ModelError
+from .markers import GSI, LSI, TTL, Attribute, CreatedAt, HashKey, Projection, RangeKey, UpdatedAt, Version
 from .marshal import (
     MAX_ITEM_BYTES,
     AttributeValue,
@@ -36,70 +37,6 @@ from .single_table import DEFAULT_DISCRIMINATOR_ATTR, check_discriminator
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
-
-# --------------------------------------------------------------------------- markers
-
-
-@frozen
-class Attribute:
-    """Store a field under another DynamoDB attribute name: ``Annotated[str, Attribute("dn")]``."""
-
-    name: str | None = None
-
-
-@frozen
-class HashKey(Attribute):
-    """Marks the table's partition (hash) key."""
-
-
-@frozen
-class RangeKey(Attribute):
-    """Marks the table's sort (range) key."""
-
-
-@frozen
-class Version(Attribute):
-    """An ``int`` version for optimistic locking: checked and incremented on every write."""
-
-
-@frozen
-class TTL(Attribute):
-    """The table's time-to-live attribute: a ``datetime`` or epoch seconds, stored as epoch seconds."""
-
-
-@frozen
-class CreatedAt(Attribute):
-    """A ``datetime`` set (UTC) when an item is first put, and kept afterwards."""
-
-
-@frozen
-class UpdatedAt(Attribute):
-    """A ``datetime`` set (UTC) on every put and update."""
-
-
-Projection = Literal["ALL", "KEYS_ONLY"] | Sequence[str]
-
-
-@frozen
-class GSI:
-    """A global secondary index over model fields (Python names), with its projection."""
-
-    name: str
-    hash: str
-    range: str | None = None
-    projection: Projection = "ALL"
-    read_capacity: int | None = None
-    write_capacity: int | None = None
-
-
-@frozen
-class LSI:
-    """A local secondary index: the table's hash key with another sort key."""
-
-    name: str
-    range: str
-    projection: Projection = "ALL"
-
 
 # --------------------------------------------------------------------------- compiled schema
 
@@ -200,6 +137,18 @@ class Schema:
         elif range_value is not None:
             raise InvalidKey(f"{self.model.__name__} has no range key, but a range key value was given")
         return out
+
+    def partition_key(self, values: Mapping[str, Any]) -> Item:
+        """The partition key item from field values by Python name (``{"customer_id": "c1"}``),
+        as a collection query takes them; :class:`InvalidKey` for a missing or unknown field."""
+        self.require_table()
+        assert self.hash_key is not None
+        wanted = {self.hash_key.name}
+        if set(values) != wanted:
+            raise InvalidKey(
+                f"{self.model.__name__}'s partition key is given by {sorted(wanted)}, got {sorted(values)}"
+            )
+        return {self.hash_key.attr: self._key_value(self.hash_key, values[self.hash_key.name])}
 
     def key_of(self, obj: BaseModel) -> Item:
         """The primary key item of a model instance."""

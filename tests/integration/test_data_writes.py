@@ -27,7 +27,7 @@ from dynamorm_async import (
     UpdatedAt,
     Version,
 )
-from dynamorm_async.schema import Attribute
+from dynamorm_async.markers import Attribute
 from dynamorm_async.transport import debug_stats
 
 from .conftest import TableFactory

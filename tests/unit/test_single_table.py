@@ -6,8 +6,18 @@ from typing import Annotated, Any
 
 import pytest
 
-from dynamorm_async import GSI, HashKey, InvalidStoredItem, Model, ModelError, RangeKey, WrongModel
+from dynamorm_async import (
+    GSI,
+    HashKey,
+    InvalidKey,
+    InvalidStoredItem,
+    Model,
+    ModelError,
+    RangeKey,
+    WrongModel,
+)
 from dynamorm_async.requests.items import batch_put, put_item, update_item
+from dynamorm_async.schema import schema_of
 
 
 class Customer(Model, table="unit-app", discriminator="CUSTOMER"):
@@ -154,3 +164,18 @@ def test_a_subclass_inherits_its_parents_discriminator() -> None:
     customer = Customer.__dynamorm_schema__.encode(Customer(pk="c", sk="PROFILE"))
     with pytest.raises(WrongModel):
         BigOrder.__dynamorm_schema__.decode(customer)
+
+
+class _PkThing(Model, table="pkthings"):
+    pk: Annotated[str, HashKey()]
+    sk: Annotated[str, RangeKey()]
+
+
+def test_partition_key_is_built_from_field_values_by_name() -> None:
+    """A collection query names its partition by field values: unknown or bad values are typed errors."""
+    schema = schema_of(_PkThing)
+    assert schema.partition_key({"pk": "a"}) == {"pk": {"S": "a"}}
+    with pytest.raises(InvalidKey):
+        schema.partition_key({"sk": "a"})
+    with pytest.raises(InvalidKey):
+        schema.partition_key({"pk": ""})

@@ -44,9 +44,7 @@ async def test_one_subsegment_per_call_with_its_retries_inside(segment: Any) -> 
         return answer(body={"Item": {"parcel_id": {"S": "p1"}, "weight": {"N": "3"}}})
 
     async with ScriptedServer(throttle_once) as server:
-        config = TransportConfig(
-            region="us-east-1", endpoint_url=server.url, http="lean", backoff_base=0.001
-        )
+        config = TransportConfig(region="us-east-1", endpoint_url=server.url, http="lean", backoff_base=0.001)
         async with DB(config=config) as db:
             assert (await db.manager(Parcel).get("p1")).weight == 3
     assert len(server.requests) == 2  # two attempts ...
