@@ -45,11 +45,14 @@ def _projection(index: IndexSpec, extra: str | None = None) -> dict[str, Any]:
 
 def table_schemas(schema: Schema) -> tuple[Schema, ...]:
     """The models whose items the table of ``schema`` holds: ``schema`` alone, or, for a model
-    with a discriminator, every model registered on its table (``schema`` first)."""
+    with a discriminator, every model registered on its table, in definition order (so the
+    table is the same whichever model's manager makes it)."""
     if schema.discriminator is None or schema.table is None:
         return (schema,)
-    others = [s for s in table_models(schema.table) if s.model is not schema.model]
-    return (schema, *others)
+    registered = table_models(schema.table)
+    if any(s.model is schema.model for s in registered):
+        return registered
+    return (*registered, schema)
 
 
 def _union_indexes(schemas: tuple[Schema, ...]) -> dict[str, IndexSpec]:
