@@ -120,8 +120,15 @@ def same_model_condition(schema: Schema) -> Condition | None:
     """
     if schema.discriminator is None or schema.discriminator_attr is None:
         return None
-    dpath: Path[Any] = Path((schema.discriminator_attr,))
-    return dpath.not_exists() | (dpath == schema.discriminator)
+    ident = (schema.discriminator_attr, schema.discriminator)
+    guard = _GUARDS.get(ident)
+    if guard is None:  # an immutable value: built once per model, not per request
+        dpath: Path[Any] = Path((schema.discriminator_attr,))
+        guard = _GUARDS[ident] = dpath.not_exists() | (dpath == schema.discriminator)
+    return guard
+
+
+_GUARDS: dict[tuple[str, str], Condition] = {}
 
 
 def _instance(schema: Schema, key: KeyArg) -> Any:

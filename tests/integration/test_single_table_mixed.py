@@ -301,6 +301,11 @@ async def test_a_delete_through_the_wrong_model_is_refused_and_deletes_nothing(
     tx.delete(Order, ("C#1", "PROFILE"))
     with pytest.raises(TransactionWrongModel):
         await tx.commit()
+    tx = db.transact_write()
+    tx.update(Order, ("C#1", "PROFILE"), Order.attr.total.set(1))
+    with pytest.raises(TransactionWrongModel) as caught_update:
+        await tx.commit()
+    assert caught_update.value.found == "CUSTOMER"
     assert _raw(boto3_client, "C#1", "PROFILE") == before
     # The right model deletes; a missing key deletes nothing and is no error.
     assert await db.manager(Customer).delete("C#1", "PROFILE", return_old=True) is not None
