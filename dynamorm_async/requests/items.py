@@ -110,6 +110,27 @@ def version_condition(schema: Schema, obj: Any) -> tuple[Condition | None, int |
     return path == current, current, current + 1
 
 
+def same_model_condition(schema: Schema) -> Condition | None:
+    """``attribute_not_exists(<discriminator>) OR <discriminator> = :value`` for a model with a
+    discriminator (``None`` otherwise): a delete or condition check through it fails on an item
+    of another model of the table, and the failure returns that item (to raise ``WrongModel``).
+
+    An absent item has no discriminator either, and an item written before its model had one
+    is read as the model, so it can be deleted through it too (as reads and updates treat it).
+    """
+    if schema.discriminator is None or schema.discriminator_attr is None:
+        return None
+    ident = (schema.discriminator_attr, schema.discriminator)
+    guard = _GUARDS.get(ident)
+    if guard is None:  # an immutable value: built once per model, not per request
+        dpath: Path[Any] = Path((schema.discriminator_attr,))
+        guard = _GUARDS[ident] = dpath.not_exists() | (dpath == schema.discriminator)
+    return guard
+
+
+_GUARDS: dict[tuple[str, str], Condition] = {}
+
+
 def _instance(schema: Schema, key: KeyArg) -> Any:
     return key if isinstance(key, schema.model) else None
 
@@ -370,7 +391,11 @@ def delete_item(
     return_old: bool = False,
     table: str | None = None,
 ) -> ItemRequest:
-    """A DeleteItem of ``key``; a model instance has its version checked."""
+    """A DeleteItem of ``key``; a model instance has its version checked.
+
+    Through a model with a discriminator the delete only applies to an item of that model (or
+    to none): another model's item makes the condition fail (see :func:`same_model_condition`).
+    """
     table = table or schema.require_table()
     version_cond: Condition | None = None
     expected: int | None = None
@@ -380,7 +405,7 @@ def delete_item(
     k = key_item(schema, key, range_value)
     enc = Encoder()
     params: dict[str, Any] = {"TableName": table, "Key": k}
-    params.update(condition_params(schema, enc, version_cond, condition))
+    params.update(condition_params(schema, enc, same_model_condition(schema), version_cond, condition))
     if return_old:
         params["ReturnValues"] = "ALL_OLD"
     params.update(enc.params())
@@ -390,14 +415,17 @@ def delete_item(
 def condition_check(
     schema: Schema, key: KeyArg, condition: Condition, *, table: str | None = None
 ) -> ItemRequest:
-    """A transaction's ConditionCheck: ``condition`` must hold on the item under ``key``."""
+    """A transaction's ConditionCheck: ``condition`` must hold on the item under ``key``.
+
+    Through a model with a discriminator the item must also be that model's (or absent).
+    """
     table = table or schema.require_table()
     if not isinstance(condition, Condition):
         raise InvalidInput("condition_check() needs exactly one condition")
     k = key_item(schema, key)
     enc = Encoder()
     params: dict[str, Any] = {"TableName": table, "Key": k}
-    params.update(condition_params(schema, enc, condition))
+    params.update(condition_params(schema, enc, same_model_condition(schema), condition))
     params.update(enc.params())
     return ItemRequest("ConditionCheck", table, k, params)
 
@@ -412,6 +440,7 @@ __all__ = [
     "get_item",
     "now",
     "put_item",
+    "same_model_condition",
     "update_item",
     "version_condition",
 ]
