@@ -20,7 +20,7 @@ from .marshal import decode_value
 
 if TYPE_CHECKING:
     from .marshal import AttributeValue
-    from .schema import FieldSpec, Schema
+    from .schema import Schema
 
 
 def _key_of(schema: Schema, item: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
@@ -113,11 +113,12 @@ def decode_full(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
 _ADAPTERS: dict[tuple[type, str], pydantic.TypeAdapter[Any]] = {}
 
 
-def _adapter(schema: Schema, f: FieldSpec) -> pydantic.TypeAdapter[Any]:
-    adapter = _ADAPTERS.get((schema.model, f.name))
+def field_adapter(schema: Schema, name: str) -> pydantic.TypeAdapter[Any]:
+    """A validator of one field's type (made on first use, then cached per model and field)."""
+    adapter = _ADAPTERS.get((schema.model, name))
     if adapter is None:
-        annotation: Any = schema.model.model_fields[f.name].annotation
-        adapter = _ADAPTERS[(schema.model, f.name)] = pydantic.TypeAdapter(annotation)
+        annotation: Any = schema.model.model_fields[name].annotation
+        adapter = _ADAPTERS[(schema.model, name)] = pydantic.TypeAdapter(annotation)
     return adapter
 
 
@@ -129,10 +130,10 @@ def decode_projected(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
     for name, value in data.items():
         f = schema.by_name[name]
         try:
-            data[name] = _adapter(schema, f).validate_python(value)
+            data[name] = field_adapter(schema, name).validate_python(value)
         except (pydantic.ValidationError, RecursionError) as exc:
             _fail(schema, item, f.attr, f"does not validate as {schema.model.__name__}.{name}: {exc}", exc)
     return schema.model.model_construct(**data)
 
 
-__all__ = ["check_model", "decode_full", "decode_projected"]
+__all__ = ["check_model", "decode_full", "decode_projected", "field_adapter"]

@@ -13,15 +13,17 @@ import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 
-from ._frozen import frozen
 from .checks import check_item_keys, check_key_value, encode_fields, key_limit
 from .decoding import decode_full, decode_projected
-from .errors import InvalidKey, ItemTooLarge, ModelError
-from .markers import GSI, LSI, TTL, Attribute, CreatedAt, HashKey, Projection, RangeKey, UpdatedAt, Version
+from .errors import InvalidInput, InvalidKey, ItemTooLarge, ModelError
+from .fieldspec import FieldSpec as FieldSpec
+from .fieldspec import IndexSpec as IndexSpec
+from .keyspecs import TemplateCompiler, add_template_keys, render_key, template_key_item
+from .markers import GSI, LSI, TTL, Attribute, CreatedAt, HashKey, Key, RangeKey, UpdatedAt, Version
 from .marshal import (
     MAX_ITEM_BYTES,
     AttributeValue,
@@ -38,30 +40,9 @@ from .single_table import DEFAULT_DISCRIMINATOR_ATTR, check_discriminator
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from .keytext import KeyTextCodec
+
 # --------------------------------------------------------------------------- compiled schema
-
-
-@frozen
-class FieldSpec:
-    """One model field: its Python name, DynamoDB attribute name, codec and role."""
-
-    name: str
-    attr: str
-    codec: Codec
-    role: type[Attribute] | None = None
-
-
-@frozen
-class IndexSpec:
-    """A compiled secondary index: attribute names of its keys and its projection."""
-
-    name: str
-    kind: Literal["GSI", "LSI"]
-    hash: FieldSpec
-    range: FieldSpec | None
-    projection: Projection
-    read_capacity: int | None = None
-    write_capacity: int | None = None
 
 
 @dataclass(slots=True)
@@ -83,13 +64,26 @@ class Schema:
     #: Single-table design: the attribute naming an item's model and this model's value (or None).
     discriminator_attr: str | None = None
     discriminator: str | None = None
+    #: Key templates: every template key attribute (table and indexes) and each templated
+    #: field's key text codec (field name -> codec).
+    template_keys: tuple[FieldSpec, ...] = ()
+    key_texts: dict[str, KeyTextCodec] = field(default_factory=dict)
     #: The primary key's fields (hash, then range) and their attribute names; derived once.
     key_fields: tuple[FieldSpec, ...] = field(init=False)
     key_attrs: frozenset[str] = field(init=False)
+    #: Whether the primary key is composed by templates, and the fields that give it (Python names).
+    templated: bool = field(init=False)
+    key_names: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.key_fields = tuple(f for f in (self.hash_key, self.range_key) if f is not None)
         self.key_attrs = frozenset(f.attr for f in self.key_fields)
+        self.templated = self.hash_key is not None and self.hash_key.template is not None
+        self.key_names = frozenset(
+            name
+            for f in self.key_fields
+            for name in (f.template.fields if f.template is not None else (f.name,))
+        )
 
     def require_table(self) -> str:
         if not self.table or self.hash_key is None:
@@ -102,6 +96,8 @@ class Schema:
     def encode(self, obj: BaseModel) -> Item:
         """The model as a DynamoDB item; ``None`` and empty-set fields are left out."""
         item = encode_fields(self, obj)
+        if self.template_keys:
+            add_template_keys(self, obj, item)
         check_item_keys(self, item)
         if self.discriminator is not None:
             item[self.discriminator_attr or DEFAULT_DISCRIMINATOR_ATTR] = {"S": self.discriminator}
@@ -131,6 +127,11 @@ class Schema:
         """The primary key item for these key values, validated."""
         self.require_table()
         assert self.hash_key is not None
+        if self.templated:
+            raise InvalidInput(
+                f"{self.model.__name__}'s key is composed from fields: give them as a mapping, e.g. "
+                f"{{{', '.join(repr(n) + ': ...' for n in sorted(self.key_names))}}}, or give an instance"
+            )
         out: Item = {self.hash_key.attr: self._key_value(self.hash_key, hash_value)}
         if self.range_key is not None:
             out[self.range_key.attr] = self._key_value(self.range_key, range_value)
@@ -138,20 +139,38 @@ class Schema:
             raise InvalidKey(f"{self.model.__name__} has no range key, but a range key value was given")
         return out
 
+    def key_from_fields(self, values: Mapping[str, Any]) -> Item:
+        """The primary key item from the key fields' values by Python name
+        (``{"customer_id": "c1", "created_at": t, "order_id": "o1"}``), each validated as its
+        field's type; :class:`InvalidKey` for a missing or unknown field or a value that does not fit."""
+        self.require_table()
+        self._check_names(values, self.key_names, "key")
+        if self.templated:
+            return template_key_item(self, values, validate=True)
+        return self.key(*(values.get(f.name) for f in self.key_fields))
+
     def partition_key(self, values: Mapping[str, Any]) -> Item:
         """The partition key item from field values by Python name (``{"customer_id": "c1"}``),
         as a collection query takes them; :class:`InvalidKey` for a missing or unknown field."""
         self.require_table()
-        assert self.hash_key is not None
-        wanted = {self.hash_key.name}
-        if set(values) != wanted:
-            raise InvalidKey(
-                f"{self.model.__name__}'s partition key is given by {sorted(wanted)}, got {sorted(values)}"
-            )
-        return {self.hash_key.attr: self._key_value(self.hash_key, values[self.hash_key.name])}
+        h = self.hash_key
+        assert h is not None
+        if h.template is not None:
+            self._check_names(values, frozenset(h.template.fields), "partition key")
+            return {h.attr: {"S": render_key(self, h, values, validate=True)}}
+        self._check_names(values, frozenset({h.name}), "partition key")
+        return {h.attr: self._key_value(h, values[h.name])}
+
+    def _check_names(self, values: Mapping[str, Any], wanted: frozenset[str], what: str) -> None:
+        if not isinstance(values, Mapping) or set(values) != wanted:
+            got = sorted(values) if isinstance(values, Mapping) else repr(values)
+            raise InvalidKey(f"{self.model.__name__}'s {what} is given by {sorted(wanted)}, got {got}")
 
     def key_of(self, obj: BaseModel) -> Item:
         """The primary key item of a model instance."""
+        if self.templated:
+            self.require_table()
+            return template_key_item(self, {n: getattr(obj, n, None) for n in self.key_names}, validate=False)
         return self.key(
             getattr(obj, self.hash_key.name) if self.hash_key else None,
             getattr(obj, self.range_key.name) if self.range_key else None,
@@ -199,8 +218,14 @@ def compile_model(
     indexes: Sequence[GSI | LSI] = (),
     discriminator: str | None = None,
     discriminator_attr: str = DEFAULT_DISCRIMINATOR_ATTR,
+    hash_template: Key | None = None,
+    range_template: Key | None = None,
 ) -> Schema:
-    """Compile a model class; raises :class:`ModelError` for declarations DynamoDB would refuse."""
+    """Compile a model class; raises :class:`ModelError` for declarations DynamoDB would refuse.
+
+    ``hash_template``/``range_template`` (the ``hash_key=``/``range_key=`` class keywords)
+    compose the primary key from fields instead of ``HashKey()``/``RangeKey()`` fields.
+    """
     name = model.__name__
     fields: list[FieldSpec] = []
     roles: dict[type[Attribute], FieldSpec] = {}
@@ -229,12 +254,28 @@ def compile_model(
     by_name = {f.name: f for f in fields}
 
     hash_key, range_key = roles.get(HashKey), roles.get(RangeKey)
+    compiler = TemplateCompiler(model, by_attr)
+    if hash_template is not None or range_template is not None:
+        if hash_key is not None or range_key is not None:
+            raise ModelError(
+                f"{name}: the primary key is given by HashKey()/RangeKey() fields or by "
+                "hash_key=/range_key= templates, not both"
+            )
+        if hash_template is None:
+            raise ModelError(f"{name} has range_key= but no hash_key=")
+        if table is None:
+            raise ModelError(f"{name} declares key templates but no table: class {name}(Model, table='...')")
+        hash_key = compiler.key(hash_template, "hash_key", sort=False, primary=True)
+        if range_template is not None:
+            range_key = compiler.key(range_template, "range_key", sort=True, primary=True)
     if table is not None:
         if not isinstance(table, str) or not 3 <= len(table) <= 255:
             raise ModelError(f"{name}: table name must be 3 to 255 characters, got {table!r}")
         if hash_key is None:
             hint = "" if model.__pydantic_complete__ else " (some annotations could not be resolved yet)"
-            raise ModelError(f"{name} has table={table!r} but no field marked HashKey(){hint}")
+            raise ModelError(
+                f"{name} has table={table!r} but no field marked HashKey() and no hash_key=Key(...){hint}"
+            )
     elif hash_key or range_key or indexes:
         raise ModelError(f"{name} declares keys or indexes but no table: class {name}(Model, table='...')")
     if range_key is not None and hash_key is None:
@@ -244,10 +285,13 @@ def compile_model(
     for index in indexes:
         if index.name in compiled_indexes:
             raise ModelError(f"{name} declares index {index.name!r} twice")
-        compiled_indexes[index.name] = _compile_index(name, index, by_name, hash_key, range_key)
+        compiled_indexes[index.name] = _compile_index(name, index, by_name, hash_key, range_key, compiler)
     if discriminator is not None:
         check_discriminator(name, table, discriminator, discriminator_attr, by_attr)
         _check_key_name(f"{name}.discriminator_attr", discriminator_attr)
+        if discriminator_attr in compiler.specs:
+            raise ModelError(f"{name}: discriminator attribute {discriminator_attr!r} is a template key too")
+    key_texts = compiler.key_texts()
 
     return Schema(
         model=model,
@@ -264,6 +308,8 @@ def compile_model(
         by_attr=by_attr,
         discriminator_attr=discriminator_attr if discriminator is not None else None,
         discriminator=discriminator,
+        template_keys=tuple(compiler.specs.values()),
+        key_texts=key_texts,
     )
 
 
@@ -318,8 +364,11 @@ def _compile_index(
     by_name: Mapping[str, FieldSpec],
     table_hash: FieldSpec | None,
     table_range: FieldSpec | None,
+    compiler: TemplateCompiler,
 ) -> IndexSpec:
-    def field_of(fname: str) -> FieldSpec:
+    def field_of(fname: str | Key, *, sort: bool) -> FieldSpec:
+        if isinstance(fname, Key):
+            return compiler.key(fname, f"index {index.name!r} {'range' if sort else 'hash'} key", sort=sort)
         spec = by_name.get(fname)
         if spec is None:
             raise ModelError(f"{model}: index {index.name!r} names unknown field {fname!r}")
@@ -343,12 +392,12 @@ def _compile_index(
     if isinstance(index, LSI):
         if table_hash is None or table_range is None:
             raise ModelError(f"{model}: a local secondary index needs a table with hash and range keys")
-        return IndexSpec(index.name, "LSI", table_hash, field_of(index.range), projection)
+        return IndexSpec(index.name, "LSI", table_hash, field_of(index.range, sort=True), projection)
     return IndexSpec(
         index.name,
         "GSI",
-        field_of(index.hash),
-        field_of(index.range) if index.range else None,
+        field_of(index.hash, sort=False),
+        field_of(index.range, sort=True) if index.range else None,
         projection,
         index.read_capacity,
         index.write_capacity,
