@@ -106,9 +106,7 @@ class TemplateCompiler:
                 tp, optional = strip_annotation(info.annotation)
                 where = f"{self.name}.{name}"
                 if optional and name in self.primary:
-                    raise ModelError(
-                        f"{where} is part of the primary key template and cannot be optional"
-                    )
+                    raise ModelError(f"{where} is part of the primary key template and cannot be optional")
                 metadata = [*info.metadata, *_annotated_metadata(info.annotation)]
                 out[name] = key_text_codec(tp, metadata, where=where, sort=name in self.sort)
         return out
