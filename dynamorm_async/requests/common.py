@@ -69,11 +69,14 @@ def key_id(key: Mapping[str, AttributeValue]) -> KeyId:
 
 def check_paths(schema: Schema, paths: Iterable[Path[Any]], what: str) -> None:
     """Refuse paths whose first element is not an attribute the model declares (or its
-    discriminator attribute, which the library's own conditions and filters name)."""
+    discriminator attribute or a key attribute composed by a template, which the library's own
+    conditions and filters name)."""
     by_attr = schema.by_attr
     for p in paths:
         head = p.elements[0] if p.elements else None
-        if not isinstance(head, str) or (head not in by_attr and head != schema.discriminator_attr):
+        if not isinstance(head, str) or (
+            head not in by_attr and head != schema.discriminator_attr and head not in schema.key_attrs
+        ):
             raise UnknownAttribute(f"{what} names {p.name!r}, which {schema.model.__name__} does not declare")
 
 
