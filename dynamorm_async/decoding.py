@@ -122,11 +122,33 @@ def field_adapter(schema: Schema, name: str) -> pydantic.TypeAdapter[Any]:
     return adapter
 
 
+def _fields_from_keys(schema: Schema, item: Mapping[str, AttributeValue], data: dict[str, Any]) -> None:
+    """Fill fields a projection did not read from the template keys it did read (a KEYS_ONLY
+    index, a projection without the key fields): each key is parsed back through its template and
+    the fields' key texts. A key that does not fit its template is left alone."""
+    for spec in schema.template_keys:
+        template = spec.template
+        av = item.get(spec.attr)
+        if template is None or not isinstance(av, Mapping) or all(n in data for n in template.fields):
+            continue
+        text = av.get("S")
+        if not template.matches(text):
+            continue
+        for name, raw in template.parse(text).items():
+            if name not in data:
+                try:
+                    data[name] = schema.key_texts[name].read(raw)
+                except (ValueError, TypeError):
+                    continue
+
+
 def decode_projected(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
     """A model from a projected item: each field read is validated with its own type (so typed,
     as a full read), fields not read keep their defaults (the model as a whole is not validated)."""
     check_model(schema, item)
     data = _fields(schema, item)
+    if schema.template_keys:
+        _fields_from_keys(schema, item, data)
     for name, value in data.items():
         f = schema.by_name[name]
         try:

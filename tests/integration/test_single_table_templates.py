@@ -115,6 +115,9 @@ async def test_writes_store_the_composed_keys_and_reads_take_the_fields(
     line_key = {"customer_id": "c1", "order_id": "o1", "line_no": 2}
     both = await db.transact_get([(Order, key), (Line, line_key)])
     assert both[0] == orders[1] and both[1].qty == 2
+    # A projection that leaves the key fields out gets them from the stored keys.
+    projected = await manager.get(key, projection=["total"])
+    assert (projected.customer_id, projected.created_at, projected.order_id) == ("c1", TIMES[1], "o1")
 
     # An upsert through update creates a whole item: the fields of the key are stored too.
     new_key = {"customer_id": "c3", "created_at": BASE, "order_id": "o100"}

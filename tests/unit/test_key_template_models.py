@@ -485,3 +485,14 @@ def test_plain_models_keep_their_key_forms() -> None:
     )
     with pytest.raises(InvalidInput, match="has 3 parts"):
         manager(Plain).query((Plain.attr.a == "x") & (Plain.attr.b > 1) & (Plain.attr.c == "z"))
+
+
+def test_a_projected_read_takes_the_key_fields_from_the_stored_keys() -> None:
+    schema = Order.__dynamorm_schema__
+    item = {"pk": {"S": "CUSTOMER#c1"}, "sk": {"S": f"ORDER#{T1_TEXT}#o1"}, "gsi1pk": {"S": "STATUS#paid"}}
+    got = schema.decode_partial(item)
+    assert (got.customer_id, got.created_at, got.order_id, got.status) == ("c1", T1, "o1", "paid")
+    line = Line.__dynamorm_schema__.decode_partial({"pk": {"S": "CUSTOMER#c1"}, "sk": {"S": "LINE#o1#0012"}})
+    assert (line.order_id, line.line_no) == ("o1", 12)
+    # A key that does not fit its template (another model's) fills nothing.
+    assert "order_id" not in schema.decode_partial({"sk": {"S": "PROFILE"}}).model_fields_set
