@@ -132,7 +132,7 @@ def _fields_from_keys(schema: Schema, item: Mapping[str, AttributeValue], data: 
         if template is None or not isinstance(av, Mapping) or all(n in data for n in template.fields):
             continue
         text = av.get("S")
-        if not template.matches(text):
+        if not isinstance(text, str) or not template.matches(text):
             continue
         for name, raw in template.parse(text).items():
             if name not in data:
