@@ -10,12 +10,12 @@ value or one that would inject its separator, before anything is sent.
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pydantic
 
+from .declarations import annotated_metadata
 from .decoding import field_adapter
 from .errors import InvalidKey, ModelError
 from .fieldspec import FieldSpec
@@ -32,13 +32,6 @@ if TYPE_CHECKING:
 
 #: The codec of every template key attribute: a string (``S``).
 TEXT: Codec = codec_for(str)
-
-
-def _annotated_metadata(annotation: Any) -> list[Any]:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return [*annotation.__metadata__, *_annotated_metadata(typing.get_args(annotation)[0])]
-    return [m for a in typing.get_args(annotation) for m in _annotated_metadata(a)]
 
 
 class TemplateCompiler:
@@ -107,7 +100,7 @@ class TemplateCompiler:
                 where = f"{self.name}.{name}"
                 if optional and name in self.primary:
                     raise ModelError(f"{where} is part of the primary key template and cannot be optional")
-                metadata = [*info.metadata, *_annotated_metadata(info.annotation)]
+                metadata = [*info.metadata, *annotated_metadata(info.annotation)]
                 out[name] = key_text_codec(tp, metadata, where=where, sort=name in self.sort)
         return out
 
