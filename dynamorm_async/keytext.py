@@ -5,7 +5,8 @@ string of each field type, chosen once when a model class is defined. Sort keys 
 (UTF-8 bytes), so a rendering is accepted in a range template only if its text order is the
 values' order:
 
-- ``str`` as is; a ``str``-valued ``Enum`` by its value; ``UUID`` in its canonical lower-hex form;
+- ``str`` (and a ``Literal`` of strings) as is; a ``str``-valued ``Enum`` by its value; ``UUID``
+  in its canonical lower-hex form;
 - ``date`` as ISO ``YYYY-MM-DD``; ``datetime`` must be timezone-aware and is written in UTC at one
   fixed precision, ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (a naive one is refused: which instant?);
 - ``int`` zero-padded to a declared width (``Annotated[int, KeyText(width=10)]``), negatives as
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
+import typing
 import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -137,6 +139,8 @@ def key_text_codec(tp: Any, metadata: Sequence[Any], *, where: str, sort: bool) 
     codec = _BY_TYPE.get(tp)
     if codec is not None:
         return codec
+    if typing.get_origin(tp) is typing.Literal and all(isinstance(a, str) for a in typing.get_args(tp)):
+        return _STR
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         if all(isinstance(m.value, str) for m in tp):
             return _enum_codec(tp)

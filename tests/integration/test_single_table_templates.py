@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import pytest
 
-from dynamorm_async import DB, GSI, InvalidKey, Key, KeyText, KeyUpdateError, Model
+from dynamorm_async import DB, GSI, ConditionCheckFailed, InvalidKey, Key, KeyText, KeyUpdateError, Model
 from dynamorm_async.transport import debug_stats
 
 if TYPE_CHECKING:
@@ -130,6 +130,8 @@ async def test_writes_store_the_composed_keys_and_reads_take_the_fields(
     assert await manager.get_or_none(new_key) is None
     with pytest.raises(KeyUpdateError):
         await manager.update(key, Order.attr.order_id.set("o2"))
+    with pytest.raises(ConditionCheckFailed):  # insert-only: the composed key exists already
+        await manager.put(orders[1], overwrite=False)
 
 
 async def test_a_partition_query_reads_only_the_models_items(db: DB, tables: TableFactory) -> None:

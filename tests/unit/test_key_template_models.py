@@ -11,7 +11,7 @@ import enum
 import re
 import uuid
 from decimal import Decimal
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 
 import pytest
 
@@ -32,7 +32,7 @@ from dynamorm_async import (
     RangeKey,
 )
 from dynamorm_async.keytemplates import UPPER_SENTINEL
-from dynamorm_async.requests import get_item, key_item, update_item
+from dynamorm_async.requests import get_item, key_item, put_item, update_item
 from dynamorm_async.testing import MockTransport
 
 T1 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -496,3 +496,28 @@ def test_a_projected_read_takes_the_key_fields_from_the_stored_keys() -> None:
     assert (line.order_id, line.line_no) == ("o1", 12)
     # A key that does not fit its template (another model's) fills nothing.
     assert "order_id" not in schema.decode_partial({"sk": {"S": "PROFILE"}}).model_fields_set
+
+
+def test_a_plain_primary_key_with_a_template_index_and_an_insert_only_put() -> None:
+    class Ticket(
+        Model,
+        table="unit-mixed",
+        indexes=[GSI("by_state", hash=Key("gsi1pk", "STATE#{state}"), range="ticket_id")],
+    ):
+        ticket_id: Annotated[str, HashKey()]
+        state: Literal["open", "closed"] = "open"
+
+    schema = Ticket.__dynamorm_schema__
+    assert not schema.templated
+    assert schema.encode(Ticket(ticket_id="t1"))["gsi1pk"] == {"S": "STATE#open"}
+    query = manager(Ticket).query((Ticket.attr.state == "closed") & (Ticket.attr.ticket_id > "t5"))
+    assert query.plan().params["IndexName"] == "by_state"
+    params = query.plan().params
+    assert params["ExpressionAttributeValues"] == {":v0": {"S": "STATE#closed"}, ":v1": {"S": "t5"}}
+    text = _update_actions(update_item(schema, "t1", [Ticket.attr.state.set("closed")]))
+    assert "gsi1pk = {'S': 'STATE#closed'}" in text
+    put = put_item(
+        Order.__dynamorm_schema__, Order(customer_id="c1", order_id="o1", created_at=T1), overwrite=False
+    )
+    assert put.params["ConditionExpression"] == "attribute_not_exists(#n0)"
+    assert put.params["ExpressionAttributeNames"] == {"#n0": "pk"}
