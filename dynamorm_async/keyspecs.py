@@ -70,6 +70,10 @@ class TemplateCompiler:
                     f"{self.name}: {where}: key template {template.template!r} names {name!r}, "
                     f"which is not a field of {self.name}"
                 )
+        if primary:
+            self.primary.update(template.fields)
+        if sort:  # a field in any sort position needs a key text whose order is its value order
+            self.sort.update(template.fields)
         seen = self.specs.get(attr)
         if seen is not None:
             if seen.template != template:
@@ -81,10 +85,6 @@ class TemplateCompiler:
         role = (RangeKey if sort else HashKey) if primary else None
         spec = FieldSpec(attr, attr, TEXT, role, template)
         self.specs[attr] = spec
-        if primary:
-            self.primary.update(template.fields)
-        if sort:
-            self.sort.update(template.fields)
         return spec
 
     def key_texts(self) -> dict[str, KeyTextCodec]:

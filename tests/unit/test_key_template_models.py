@@ -521,3 +521,28 @@ def test_a_plain_primary_key_with_a_template_index_and_an_insert_only_put() -> N
     )
     assert put.params["ConditionExpression"] == "attribute_not_exists(#n0)"
     assert put.params["ExpressionAttributeNames"] == {"#n0": "pk"}
+
+
+def test_an_inverted_index_reuses_the_table_keys_and_their_order_rules() -> None:
+    class Edge(
+        Model,
+        table="unit-inverted",
+        hash_key=Key("pk", "N#{source}"),
+        range_key=Key("sk", "E#{target}"),
+        indexes=[GSI("inverted", hash=Key("sk", "E#{target}"), range=Key("pk", "N#{source}"))],
+    ):
+        source: str
+        target: str
+
+    index = Edge.__dynamorm_schema__.indexes["inverted"]
+    assert (index.hash, index.range) == (
+        Edge.__dynamorm_schema__.range_key,
+        Edge.__dynamorm_schema__.hash_key,
+    )
+    with pytest.raises(ModelError, match="fixed width"):  # n is in a sort position of the index
+        define(
+            fields={"n": int, "m": Annotated[int, KeyText(width=3)]},
+            hash_key=Key("pk", "N#{n}"),
+            range_key=Key("sk", "M#{m}"),
+            indexes=[GSI("inverted", hash=Key("sk", "M#{m}"), range=Key("pk", "N#{n}"))],
+        )
