@@ -47,7 +47,7 @@ from .errors import (
 )
 from .expressions import Condition, Path, Update
 from .manager import Manager
-from .markers import GSI, LSI, TTL, Attribute, CreatedAt, HashKey, RangeKey, UpdatedAt, Version
+from .markers import GSI, LSI, TTL, Attribute, CreatedAt, HashKey, Key, KeyText, RangeKey, UpdatedAt, Version
 from .model import Model
 from .transport import TransportConfig, debug_stats
 
@@ -85,6 +85,8 @@ __all__ = [
     "InvalidValue",
     "ItemNotFound",
     "ItemTooLarge",
+    "Key",
+    "KeyText",
     "KeyUpdateError",
     "LambdaDB",
     "LambdaTimeoutError",

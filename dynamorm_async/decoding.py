@@ -20,7 +20,7 @@ from .marshal import decode_value
 
 if TYPE_CHECKING:
     from .marshal import AttributeValue
-    from .schema import FieldSpec, Schema
+    from .schema import Schema
 
 
 def _key_of(schema: Schema, item: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
@@ -113,12 +113,33 @@ def decode_full(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
 _ADAPTERS: dict[tuple[type, str], pydantic.TypeAdapter[Any]] = {}
 
 
-def _adapter(schema: Schema, f: FieldSpec) -> pydantic.TypeAdapter[Any]:
-    adapter = _ADAPTERS.get((schema.model, f.name))
+def field_adapter(schema: Schema, name: str) -> pydantic.TypeAdapter[Any]:
+    """A validator of one field's type (made on first use, then cached per model and field)."""
+    adapter = _ADAPTERS.get((schema.model, name))
     if adapter is None:
-        annotation: Any = schema.model.model_fields[f.name].annotation
-        adapter = _ADAPTERS[(schema.model, f.name)] = pydantic.TypeAdapter(annotation)
+        annotation: Any = schema.model.model_fields[name].annotation
+        adapter = _ADAPTERS[(schema.model, name)] = pydantic.TypeAdapter(annotation)
     return adapter
+
+
+def _fields_from_keys(schema: Schema, item: Mapping[str, AttributeValue], data: dict[str, Any]) -> None:
+    """Fill fields a projection did not read from the template keys it did read (a KEYS_ONLY
+    index, a projection without the key fields): each key is parsed back through its template and
+    the fields' key texts. A key that does not fit its template is left alone."""
+    for spec in schema.template_keys:
+        template = spec.template
+        av = item.get(spec.attr)
+        if template is None or not isinstance(av, Mapping) or all(n in data for n in template.fields):
+            continue
+        text = av.get("S")
+        if not isinstance(text, str) or not template.matches(text):
+            continue
+        for name, raw in template.parse(text).items():
+            if name not in data:
+                try:
+                    data[name] = schema.key_texts[name].read(raw)
+                except (ValueError, TypeError):
+                    continue
 
 
 def decode_projected(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
@@ -126,13 +147,15 @@ def decode_projected(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
     as a full read), fields not read keep their defaults (the model as a whole is not validated)."""
     check_model(schema, item)
     data = _fields(schema, item)
+    if schema.template_keys:
+        _fields_from_keys(schema, item, data)
     for name, value in data.items():
         f = schema.by_name[name]
         try:
-            data[name] = _adapter(schema, f).validate_python(value)
+            data[name] = field_adapter(schema, name).validate_python(value)
         except (pydantic.ValidationError, RecursionError) as exc:
             _fail(schema, item, f.attr, f"does not validate as {schema.model.__name__}.{name}: {exc}", exc)
     return schema.model.model_construct(**data)
 
 
-__all__ = ["check_model", "decode_full", "decode_projected"]
+__all__ = ["check_model", "decode_full", "decode_projected", "field_adapter"]

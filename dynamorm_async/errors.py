@@ -4,6 +4,7 @@ The tree::
 
     DynamORMError
     ├── ModelError                 a model class is declared wrongly (raised at class definition)
+    ├── TableMismatch              an existing table lacks what its models need (keys, indexes)
     ├── InvalidInput               bad input caught before anything is sent
     │   ├── InvalidKey             key missing, empty or of the wrong type
     │   ├── InvalidValue           a value DynamoDB cannot hold (lossy float, empty set, ...)
@@ -28,6 +29,7 @@ The tree::
     └── ServiceError               DynamoDB answered with an error (code, message, operation, table, ...)
         ├── ConditionCheckFailed   a condition expression was false (carries the current item if asked)
         ├── TransactionCanceled    a transaction was cancelled (one reason per item)
+        │   └── TransactionWrongModel  ... because a request met another model's item (also a WrongModel)
         ├── Throttled              throughput exceeded / request limit / throttling, after retries
         ├── TableNotFound          the table does not exist (ResourceNotFoundException)
         ├── TableInUse             the table is being created, updated or deleted
@@ -56,6 +58,16 @@ class DynamORMError(Exception):
 
 class ModelError(DynamORMError, TypeError):
     """A model class is declared wrongly; raised when the class is defined."""
+
+
+class TableMismatch(DynamORMError):
+    """An existing table does not have what its models need (key schema, key types, an index);
+    reported, never altered. ``table`` names it, ``differences`` lists each problem in words."""
+
+    def __init__(self, message: str, *, table: str, differences: Sequence[str]) -> None:
+        super().__init__(message)
+        self.table = table
+        self.differences = list(differences)
 
 
 class InvalidInput(DynamORMError, ValueError):
@@ -348,6 +360,41 @@ class TransactionCanceled(ServiceError):
     reasons: list[CancellationReason]
 
 
+class TransactionWrongModel(TransactionCanceled, WrongModel):
+    """A transaction was cancelled because one of its requests met an item of another model of
+    the table (a delete, condition check or update through the wrong model, refused by DynamoDB).
+
+    Both a :class:`TransactionCanceled` (``reasons``, per request; that request's ``item`` is
+    ``None``) and a :class:`WrongModel` (``table``, ``key``, ``expected``, ``found`` of the first
+    such request, whose index is ``index``).
+    """
+
+    def __init__(
+        self,
+        cancelled: TransactionCanceled,
+        *,
+        index: int,
+        table: str | None,
+        key: Mapping[str, Any],
+        expected: str,
+        found: str,
+    ) -> None:
+        message = (
+            f"request {index} of the transaction met the {found!r} item {dict(key)!r} in table "
+            f"{table!r}, not a {expected!r} one; the transaction was cancelled"
+        )
+        Exception.__init__(self, message)  # both parents' __init__ chain to super(): set the fields here
+        self.code, self.message, self.operation = cancelled.code, message, cancelled.operation
+        self.table, self.request_id = table, cancelled.request_id
+        self.partner, self.status = cancelled.partner, cancelled.status
+        self.reasons = list(getattr(cancelled, "reasons", []))
+        self.attempts, self.in_doubt = cancelled.attempts, cancelled.in_doubt
+        self.index = index
+        self.key = dict(key)
+        self.expected = expected
+        self.found = found
+
+
 class Throttled(ServiceError):
     """DynamoDB throttled the request and the retries allowed were used up."""
 
@@ -425,8 +472,11 @@ __all__ = [
     "StreamRecordError",
     "TableAlreadyExists",
     "TableInUse",
+    "TableMismatch",
     "TableNotFound",
     "Throttled",
+    "TransactionCanceled",
+    "TransactionWrongModel",
     "UnknownAttribute",
     "UnknownPartner",
     "WrongModel",

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConditionCheckFailed, TransactionCanceled
+from .errors import ConditionCheckFailed, TransactionCanceled, WrongModel
 from .expressions import Action, SetAction, Update, Value
 from .requests import ItemRequest, decode_current
 
@@ -102,13 +102,15 @@ async def send_once(
 
     The token is the same for every retry (the transport's and conflict retries), so DynamoDB
     applies the write once. A failed condition raises :class:`ConditionCheckFailed` with the
-    current item, as the plain write would.
+    current item, as the plain write would; on another model's item, a :class:`WrongModel`.
     """
     from .transactions import commit_requests
 
     try:
         await commit_requests(transport, [(schema, request)], token or str(uuid.uuid4()))
     except TransactionCanceled as exc:
+        if isinstance(exc, WrongModel):  # the item is another model's: said as a plain write says it
+            raise
         reasons = getattr(exc, "reasons", [])
         if reasons and reasons[0].code == "ConditionalCheckFailed":
             failed = ConditionCheckFailed(

@@ -47,16 +47,40 @@ class UpdatedAt(Attribute):
     """A ``datetime`` set (UTC) on every put and update."""
 
 
+@frozen
+class Key:
+    """A key attribute composed from fields by a template: ``Key("pk", "CUSTOMER#{customer_id}")``.
+
+    Given as a model's ``hash_key=``/``range_key=`` class keyword or as a ``GSI``/``LSI`` key;
+    ``attr`` is the stored attribute (a string, ``S``), ``template`` its
+    :class:`~dynamorm_async.keytemplates.KeyTemplate` text, checked when the class is defined.
+    """
+
+    attr: str
+    template: str
+
+
+@frozen
+class KeyText:
+    """How an ``int`` field is written into a key template: ``Annotated[int, KeyText(width=10)]``.
+
+    Zero-padded to ``width`` digits (negatives as ``-`` and their complement), so the text order
+    of the keys is the numbers' order; needed for an ``int`` in a sort key template.
+    """
+
+    width: int | None = None
+
+
 Projection = Literal["ALL", "KEYS_ONLY"] | Sequence[str]
 
 
 @frozen
 class GSI:
-    """A global secondary index over model fields (Python names), with its projection."""
+    """A global secondary index over model fields (Python names) or :class:`Key` templates."""
 
     name: str
-    hash: str
-    range: str | None = None
+    hash: str | Key
+    range: str | Key | None = None
     projection: Projection = "ALL"
     read_capacity: int | None = None
     write_capacity: int | None = None
@@ -67,7 +91,7 @@ class LSI:
     """A local secondary index: the table's hash key with another sort key."""
 
     name: str
-    range: str
+    range: str | Key
     projection: Projection = "ALL"
 
 
@@ -78,6 +102,8 @@ __all__ = [
     "Attribute",
     "CreatedAt",
     "HashKey",
+    "Key",
+    "KeyText",
     "Projection",
     "RangeKey",
     "UpdatedAt",

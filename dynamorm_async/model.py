@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from .checks import checking_codec
 from .errors import UnknownAttribute
 from .expressions.nodes import Path
-from .markers import GSI, LSI
+from .markers import GSI, LSI, Key
 from .schema import Schema, compile_model, register
 from .single_table import DEFAULT_DISCRIMINATOR_ATTR, check_table_models
 
@@ -69,10 +69,11 @@ class AttrNamespace:
 
 
 class Model(BaseModel):
-    """Base class of table models; class keywords ``table=`` and ``indexes=`` declare the table."""
+    """Base class of table models; class keywords ``table=`` and ``indexes=`` declare the table,
+    ``hash_key=``/``range_key=`` (:class:`~dynamorm_async.markers.Key` templates) may compose its keys."""
 
     __dynamorm_schema__: ClassVar[Schema]
-    __dynamorm_decl__: ClassVar[tuple[str | None, tuple[GSI | LSI, ...]]]
+    __dynamorm_decl__: ClassVar[tuple[str | None, tuple[GSI | LSI, ...], Key | None, Key | None]]
     attr: ClassVar[AttrNamespace]
 
     def __init_subclass__(
@@ -82,6 +83,8 @@ class Model(BaseModel):
         indexes: Sequence[GSI | LSI] = (),
         discriminator: str | None = None,
         discriminator_attr: str = DEFAULT_DISCRIMINATOR_ATTR,
+        hash_key: Key | None = None,
+        range_key: Key | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
@@ -94,21 +97,25 @@ class Model(BaseModel):
         indexes: Sequence[GSI | LSI] = (),
         discriminator: str | None = None,
         discriminator_attr: str = DEFAULT_DISCRIMINATOR_ATTR,
+        hash_key: Key | None = None,
+        range_key: Key | None = None,
         **kwargs: Any,
     ) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        if table is None:  # a subclass of a table model keeps its parent's table, indexes, discriminator
+        if table is None:  # a subclass keeps its parent's table, indexes, keys, discriminator
             parent = next((b for b in cls.__mro__[1:] if "__dynamorm_decl__" in b.__dict__), None)
             if parent is not None:
-                table, parent_indexes = parent.__dict__["__dynamorm_decl__"]
+                table, parent_indexes, parent_hash, parent_range = parent.__dict__["__dynamorm_decl__"]
                 indexes = indexes or parent_indexes
+                if hash_key is None and range_key is None:
+                    hash_key, range_key = parent_hash, parent_range
                 inherited: Schema = parent.__dict__["__dynamorm_schema__"]
                 if discriminator is None and inherited.discriminator is not None:
                     discriminator = inherited.discriminator
                     discriminator_attr = inherited.discriminator_attr or discriminator_attr
-        schema = compile_model(cls, table, indexes, discriminator, discriminator_attr)
+        schema = compile_model(cls, table, indexes, discriminator, discriminator_attr, hash_key, range_key)
         check_table_models(schema)
-        type.__setattr__(cls, "__dynamorm_decl__", (table, tuple(indexes)))
+        type.__setattr__(cls, "__dynamorm_decl__", (table, tuple(indexes), hash_key, range_key))
         type.__setattr__(cls, "__dynamorm_schema__", schema)
         type.__setattr__(cls, "attr", AttrNamespace(schema))
         register(schema)

@@ -7,21 +7,21 @@ metadata; :func:`compile_model` reads them when the class is defined, checks the
 
 from __future__ import annotations
 
-import datetime as _dt
-import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 
-from ._frozen import frozen
 from .checks import check_item_keys, check_key_value, encode_fields, key_limit
+from .declarations import annotated_metadata, check_key_name, check_role, compile_index, role_marker
 from .decoding import decode_full, decode_projected
-from .errors import InvalidKey, ItemTooLarge, ModelError
-from .markers import GSI, LSI, TTL, Attribute, CreatedAt, HashKey, Projection, RangeKey, UpdatedAt, Version
+from .errors import InvalidInput, InvalidKey, ItemTooLarge, ModelError
+from .fieldspec import FieldSpec as FieldSpec
+from .fieldspec import IndexSpec as IndexSpec
+from .keyspecs import TemplateCompiler, add_template_keys, render_key, template_key_item
+from .markers import GSI, LSI, TTL, Attribute, CreatedAt, HashKey, Key, RangeKey, UpdatedAt, Version
 from .marshal import (
     MAX_ITEM_BYTES,
     AttributeValue,
@@ -38,30 +38,9 @@ from .single_table import DEFAULT_DISCRIMINATOR_ATTR, check_discriminator
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from .keytext import KeyTextCodec
+
 # --------------------------------------------------------------------------- compiled schema
-
-
-@frozen
-class FieldSpec:
-    """One model field: its Python name, DynamoDB attribute name, codec and role."""
-
-    name: str
-    attr: str
-    codec: Codec
-    role: type[Attribute] | None = None
-
-
-@frozen
-class IndexSpec:
-    """A compiled secondary index: attribute names of its keys and its projection."""
-
-    name: str
-    kind: Literal["GSI", "LSI"]
-    hash: FieldSpec
-    range: FieldSpec | None
-    projection: Projection
-    read_capacity: int | None = None
-    write_capacity: int | None = None
 
 
 @dataclass(slots=True)
@@ -83,13 +62,26 @@ class Schema:
     #: Single-table design: the attribute naming an item's model and this model's value (or None).
     discriminator_attr: str | None = None
     discriminator: str | None = None
+    #: Key templates: every template key attribute (table and indexes) and each templated
+    #: field's key text codec (field name -> codec).
+    template_keys: tuple[FieldSpec, ...] = ()
+    key_texts: dict[str, KeyTextCodec] = field(default_factory=dict)
     #: The primary key's fields (hash, then range) and their attribute names; derived once.
     key_fields: tuple[FieldSpec, ...] = field(init=False)
     key_attrs: frozenset[str] = field(init=False)
+    #: Whether the primary key is composed by templates, and the fields that give it (Python names).
+    templated: bool = field(init=False)
+    key_names: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.key_fields = tuple(f for f in (self.hash_key, self.range_key) if f is not None)
         self.key_attrs = frozenset(f.attr for f in self.key_fields)
+        self.templated = self.hash_key is not None and self.hash_key.template is not None
+        self.key_names = frozenset(
+            name
+            for f in self.key_fields
+            for name in (f.template.fields if f.template is not None else (f.name,))
+        )
 
     def require_table(self) -> str:
         if not self.table or self.hash_key is None:
@@ -102,6 +94,8 @@ class Schema:
     def encode(self, obj: BaseModel) -> Item:
         """The model as a DynamoDB item; ``None`` and empty-set fields are left out."""
         item = encode_fields(self, obj)
+        if self.template_keys:
+            add_template_keys(self, obj, item)
         check_item_keys(self, item)
         if self.discriminator is not None:
             item[self.discriminator_attr or DEFAULT_DISCRIMINATOR_ATTR] = {"S": self.discriminator}
@@ -131,6 +125,11 @@ class Schema:
         """The primary key item for these key values, validated."""
         self.require_table()
         assert self.hash_key is not None
+        if self.templated:
+            raise InvalidInput(
+                f"{self.model.__name__}'s key is composed from fields: give them as a mapping, e.g. "
+                f"{{{', '.join(repr(n) + ': ...' for n in sorted(self.key_names))}}}, or give an instance"
+            )
         out: Item = {self.hash_key.attr: self._key_value(self.hash_key, hash_value)}
         if self.range_key is not None:
             out[self.range_key.attr] = self._key_value(self.range_key, range_value)
@@ -138,20 +137,38 @@ class Schema:
             raise InvalidKey(f"{self.model.__name__} has no range key, but a range key value was given")
         return out
 
+    def key_from_fields(self, values: Mapping[str, Any]) -> Item:
+        """The primary key item from the key fields' values by Python name
+        (``{"customer_id": "c1", "created_at": t, "order_id": "o1"}``), each validated as its
+        field's type; :class:`InvalidKey` for a missing or unknown field or a value that does not fit."""
+        self.require_table()
+        self._check_names(values, self.key_names, "key")
+        if self.templated:
+            return template_key_item(self, values, validate=True)
+        return self.key(*(values.get(f.name) for f in self.key_fields))
+
     def partition_key(self, values: Mapping[str, Any]) -> Item:
         """The partition key item from field values by Python name (``{"customer_id": "c1"}``),
         as a collection query takes them; :class:`InvalidKey` for a missing or unknown field."""
         self.require_table()
-        assert self.hash_key is not None
-        wanted = {self.hash_key.name}
-        if set(values) != wanted:
-            raise InvalidKey(
-                f"{self.model.__name__}'s partition key is given by {sorted(wanted)}, got {sorted(values)}"
-            )
-        return {self.hash_key.attr: self._key_value(self.hash_key, values[self.hash_key.name])}
+        h = self.hash_key
+        assert h is not None
+        if h.template is not None:
+            self._check_names(values, frozenset(h.template.fields), "partition key")
+            return {h.attr: {"S": render_key(self, h, values, validate=True)}}
+        self._check_names(values, frozenset({h.name}), "partition key")
+        return {h.attr: self._key_value(h, values[h.name])}
+
+    def _check_names(self, values: Mapping[str, Any], wanted: frozenset[str], what: str) -> None:
+        if not isinstance(values, Mapping) or set(values) != wanted:
+            got = sorted(values) if isinstance(values, Mapping) else repr(values)
+            raise InvalidKey(f"{self.model.__name__}'s {what} is given by {sorted(wanted)}, got {got}")
 
     def key_of(self, obj: BaseModel) -> Item:
         """The primary key item of a model instance."""
+        if self.templated:
+            self.require_table()
+            return template_key_item(self, {n: getattr(obj, n, None) for n in self.key_names}, validate=False)
         return self.key(
             getattr(obj, self.hash_key.name) if self.hash_key else None,
             getattr(obj, self.range_key.name) if self.range_key else None,
@@ -172,26 +189,6 @@ class Schema:
 
 # --------------------------------------------------------------------------- compiler
 
-_ROLES: tuple[type[Attribute], ...] = (HashKey, RangeKey, Version, TTL, CreatedAt, UpdatedAt)
-
-
-def _metadata(annotation: Any) -> list[Any]:
-    """``Annotated`` metadata anywhere in the annotation's outer layers: ``Annotated[datetime,
-    CreatedAt()] | None`` carries its marker inside the union, where pydantic does not look."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return [*annotation.__metadata__, *_metadata(typing.get_args(annotation)[0])]
-    if origin is typing.Union or origin is types.UnionType:
-        return [m for a in typing.get_args(annotation) for m in _metadata(a)]
-    return []
-
-
-def _marker(metadata: Sequence[Any]) -> Attribute | None:
-    found = [m for m in metadata if isinstance(m, Attribute)]
-    if len(found) > 1:
-        raise ModelError(f"a field can carry one of {[r.__name__ for r in _ROLES]} / Attribute, not several")
-    return found[0] if found else None
-
 
 def compile_model(
     model: type[BaseModel],
@@ -199,13 +196,19 @@ def compile_model(
     indexes: Sequence[GSI | LSI] = (),
     discriminator: str | None = None,
     discriminator_attr: str = DEFAULT_DISCRIMINATOR_ATTR,
+    hash_template: Key | None = None,
+    range_template: Key | None = None,
 ) -> Schema:
-    """Compile a model class; raises :class:`ModelError` for declarations DynamoDB would refuse."""
+    """Compile a model class; raises :class:`ModelError` for declarations DynamoDB would refuse.
+
+    ``hash_template``/``range_template`` (the ``hash_key=``/``range_key=`` class keywords)
+    compose the primary key from fields instead of ``HashKey()``/``RangeKey()`` fields.
+    """
     name = model.__name__
     fields: list[FieldSpec] = []
     roles: dict[type[Attribute], FieldSpec] = {}
     for fname, info in model.model_fields.items():
-        marker = _marker([*info.metadata, *_metadata(info.annotation)])
+        marker = role_marker([*info.metadata, *annotated_metadata(info.annotation)])
         attr = (marker.name if marker else None) or fname
         codec = field_codec(info.annotation)
         role = type(marker) if marker is not None and type(marker) is not Attribute else None
@@ -216,7 +219,7 @@ def compile_model(
                     f"{name} declares two {role.__name__} fields: {roles[role].name!r} and {fname!r}"
                 )
             roles[role] = spec
-            _check_role(name, spec, info)
+            check_role(name, spec, info)
         fields.append(spec)
 
     by_attr: dict[str, FieldSpec] = {}
@@ -229,12 +232,28 @@ def compile_model(
     by_name = {f.name: f for f in fields}
 
     hash_key, range_key = roles.get(HashKey), roles.get(RangeKey)
+    compiler = TemplateCompiler(model, by_attr)
+    if hash_template is not None or range_template is not None:
+        if hash_key is not None or range_key is not None:
+            raise ModelError(
+                f"{name}: the primary key is given by HashKey()/RangeKey() fields or by "
+                "hash_key=/range_key= templates, not both"
+            )
+        if hash_template is None:
+            raise ModelError(f"{name} has range_key= but no hash_key=")
+        if table is None:
+            raise ModelError(f"{name} declares key templates but no table: class {name}(Model, table='...')")
+        hash_key = compiler.key(hash_template, "hash_key", sort=False, primary=True)
+        if range_template is not None:
+            range_key = compiler.key(range_template, "range_key", sort=True, primary=True)
     if table is not None:
         if not isinstance(table, str) or not 3 <= len(table) <= 255:
             raise ModelError(f"{name}: table name must be 3 to 255 characters, got {table!r}")
         if hash_key is None:
             hint = "" if model.__pydantic_complete__ else " (some annotations could not be resolved yet)"
-            raise ModelError(f"{name} has table={table!r} but no field marked HashKey(){hint}")
+            raise ModelError(
+                f"{name} has table={table!r} but no field marked HashKey() and no hash_key=Key(...){hint}"
+            )
     elif hash_key or range_key or indexes:
         raise ModelError(f"{name} declares keys or indexes but no table: class {name}(Model, table='...')")
     if range_key is not None and hash_key is None:
@@ -244,10 +263,13 @@ def compile_model(
     for index in indexes:
         if index.name in compiled_indexes:
             raise ModelError(f"{name} declares index {index.name!r} twice")
-        compiled_indexes[index.name] = _compile_index(name, index, by_name, hash_key, range_key)
+        compiled_indexes[index.name] = compile_index(name, index, by_name, hash_key, range_key, compiler)
     if discriminator is not None:
         check_discriminator(name, table, discriminator, discriminator_attr, by_attr)
-        _check_key_name(f"{name}.discriminator_attr", discriminator_attr)
+        check_key_name(f"{name}.discriminator_attr", discriminator_attr)
+        if discriminator_attr in compiler.specs:
+            raise ModelError(f"{name}: discriminator attribute {discriminator_attr!r} is a template key too")
+    key_texts = compiler.key_texts()
 
     return Schema(
         model=model,
@@ -264,94 +286,8 @@ def compile_model(
         by_attr=by_attr,
         discriminator_attr=discriminator_attr if discriminator is not None else None,
         discriminator=discriminator,
-    )
-
-
-def _check_role(model: str, spec: FieldSpec, info: Any) -> None:
-    role = spec.role
-    tp, optional = strip_annotation(info.annotation)
-    where = f"{model}.{spec.name}"
-    if role in (HashKey, RangeKey):
-        if spec.codec.kind is None:
-            raise ModelError(
-                f"{where}: key fields must be str, int, float, Decimal, bytes (or stored as one), not {tp!r}"
-            )
-        if optional:
-            raise ModelError(f"{where}: a key field cannot be optional")
-        _check_key_name(where, spec.attr)
-    elif role is Version:
-        if tp is not int:
-            raise ModelError(f"{where}: Version() needs an int field")
-    elif role is TTL:
-        if tp not in (int, _dt.datetime):
-            raise ModelError(f"{where}: TTL() needs a datetime or int (epoch seconds) field")
-        object.__setattr__(spec, "codec", _ttl_codec(tp))
-    elif role in (CreatedAt, UpdatedAt) and tp is not _dt.datetime:
-        raise ModelError(f"{where}: {role.__name__}() needs a datetime field")
-
-
-def _check_key_name(where: str, attr: str) -> None:
-    if len(attr.encode("utf-8", "surrogatepass")) > 255:
-        raise ModelError(f"{where}: DynamoDB limits key and index attribute names to 255 bytes")
-
-
-def _ttl_codec(tp: Any) -> Codec:
-    """TTL attributes are epoch seconds (N), whatever the field type, as DynamoDB's TTL requires."""
-
-    def encode(v: Any) -> AttributeValue:
-        if isinstance(v, _dt.datetime):
-            if v.tzinfo is None:
-                v = v.replace(tzinfo=_dt.UTC)
-            return {"N": str(int(v.timestamp()))}
-        return {"N": str(int(v))}
-
-    def decode(av: AttributeValue) -> Any:
-        seconds = int(Decimal(av["N"]))
-        return _dt.datetime.fromtimestamp(seconds, _dt.UTC) if tp is _dt.datetime else seconds
-
-    return Codec(encode, decode, "N")
-
-
-def _compile_index(
-    model: str,
-    index: GSI | LSI,
-    by_name: Mapping[str, FieldSpec],
-    table_hash: FieldSpec | None,
-    table_range: FieldSpec | None,
-) -> IndexSpec:
-    def field_of(fname: str) -> FieldSpec:
-        spec = by_name.get(fname)
-        if spec is None:
-            raise ModelError(f"{model}: index {index.name!r} names unknown field {fname!r}")
-        if spec.codec.kind is None:
-            raise ModelError(
-                f"{model}: index {index.name!r} key {fname!r} must be a string, number or binary field"
-            )
-        _check_key_name(f"{model}: index {index.name!r} key {fname!r}", spec.attr)
-        return spec
-
-    if not 3 <= len(index.name) <= 255:
-        raise ModelError(f"{model}: index name {index.name!r} must be 3 to 255 characters")
-    projection = index.projection
-    if not isinstance(projection, str):
-        for p in projection:
-            if p not in by_name:
-                raise ModelError(f"{model}: index {index.name!r} projects unknown field {p!r}")
-        projection = tuple(by_name[p].attr for p in projection)
-    elif projection not in ("ALL", "KEYS_ONLY"):
-        raise ModelError(f"{model}: index projection must be 'ALL', 'KEYS_ONLY' or a list of fields")
-    if isinstance(index, LSI):
-        if table_hash is None or table_range is None:
-            raise ModelError(f"{model}: a local secondary index needs a table with hash and range keys")
-        return IndexSpec(index.name, "LSI", table_hash, field_of(index.range), projection)
-    return IndexSpec(
-        index.name,
-        "GSI",
-        field_of(index.hash),
-        field_of(index.range) if index.range else None,
-        projection,
-        index.read_capacity,
-        index.write_capacity,
+        template_keys=tuple(compiler.specs.values()),
+        key_texts=key_texts,
     )
 
 

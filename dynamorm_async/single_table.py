@@ -92,6 +92,31 @@ def _conflict(new: Schema, old: Schema) -> str | None:
         seen = (theirs.kind, theirs.hash.attr, theirs.range.attr if theirs.range else None)
         if mine != seen:
             return f"index {name!r} is {mine} here but {seen} in {old.model.__name__}"
+    if new.ttl is not None and old.ttl is not None and new.ttl.attr != old.ttl.attr:
+        return (
+            f"its TTL attribute is {new.ttl.attr!r}, {old.model.__name__}'s is {old.ttl.attr!r} "
+            "(a table has one TTL attribute)"
+        )
+    return _overlap(new, old)
+
+
+def _overlap(new: Schema, old: Schema) -> str | None:
+    """Why two template models could write the same primary key (conservatively), or ``None``."""
+    nh, oh = new.hash_key, old.hash_key
+    if nh is None or oh is None or nh.template is None or oh.template is None:
+        return None
+    if nh.template != oh.template:
+        return None
+    nr = new.range_key.template if new.range_key is not None else None
+    or_ = old.range_key.template if old.range_key is not None else None
+    if nr is None or or_ is None:
+        return None if (nr is None) != (or_ is None) else f"both write key {nh.template.template!r}"
+    if nr.may_overlap(or_):
+        return (
+            f"its sort key template {nr.template!r} could write the same keys as "
+            f"{old.model.__name__}'s {or_.template!r} in one partition; give each model a distinct "
+            "leading literal (e.g. 'ORDER#', 'LINE#')"
+        )
     return None
 
 

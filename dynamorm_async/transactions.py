@@ -25,6 +25,11 @@ order they were added (each ``tx.put(...)`` returns its index); a failed conditi
 item as it is now, decoded with that request's model. An update needs its item, as
 ``Manager.update`` does (``upsert=True`` creates it): for a missing one the reason is
 ``ConditionalCheckFailed`` with ``item=None`` and a message naming the missing item.
+
+Through a model with a discriminator (several models in one table), updates, deletes and
+condition checks only apply to that model's items: a request that meets another model's item
+cancels the transaction with :class:`~dynamorm_async.errors.TransactionWrongModel`, which is
+both a ``TransactionCanceled`` and a ``WrongModel``.
 """
 
 from __future__ import annotations
@@ -35,7 +40,15 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
-from .errors import DuplicateKey, InvalidInput, ServiceError, TransactionCanceled
+from .decoding import check_model
+from .errors import (
+    DuplicateKey,
+    InvalidInput,
+    ServiceError,
+    TransactionCanceled,
+    TransactionWrongModel,
+    WrongModel,
+)
 from .expressions import Action, Condition, Update
 from .model import Model
 from .requests import (
@@ -262,7 +275,10 @@ async def commit_requests(
         except (TransactionCanceled, ServiceError) as exc:
             if isinstance(exc, TransactionCanceled):
                 _explain_missing(exc, must_exist or {})
+                wrong = _wrong_model(exc, [schema for schema, _ in staged])
                 _decode_reasons(exc, [schema for schema, _ in staged])
+                if wrong is not None:
+                    raise wrong from exc
             if not is_conflict(exc) or await backoff.pause(attempt) is not None:
                 raise
     for _, request in staged:
@@ -293,6 +309,26 @@ def _explain_missing(exc: TransactionCanceled, must_exist: Mapping[int, str]) ->
     for reason in getattr(exc, "reasons", []):
         if reason.index in must_exist and reason.code == "ConditionalCheckFailed" and not reason.item:
             reason.message = must_exist[reason.index]
+
+
+def _wrong_model(exc: TransactionCanceled, schemas: Sequence[Schema]) -> TransactionWrongModel | None:
+    """A :class:`TransactionWrongModel` when a failed request's current item (raw, before
+    decoding) is another model's: its guard condition refused to touch it."""
+    for reason in getattr(exc, "reasons", []):
+        if not (reason.failed and isinstance(reason.item, dict) and reason.index < len(schemas)):
+            continue
+        try:
+            check_model(schemas[reason.index], reason.item)
+        except WrongModel as wrong:
+            return TransactionWrongModel(
+                exc,
+                index=reason.index,
+                table=wrong.table,
+                key=wrong.key,
+                expected=wrong.expected,
+                found=wrong.found,
+            )
+    return None
 
 
 def _decode_reasons(exc: TransactionCanceled, schemas: Sequence[Schema]) -> None:

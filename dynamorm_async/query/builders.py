@@ -7,15 +7,26 @@ from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from ..checks import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
+from ..checks import MAX_PARTITION_KEY_BYTES
 from ..concurrency import scan_concurrency
 from ..cursor import decode_cursor, encode_cursor, fingerprint
 from ..errors import InvalidCursor, InvalidInput
-from ..expressions import Between, Compare, Condition, Encoder, Function, Path, Value
+from ..expressions import Compare, Condition, Encoder, Path, Value
 from ..marshal import Codec
 from ..model import Model
 from ..requests import GSI_CONSISTENT, ReadPlan, check_paths, projection_paths, read_params
-from .keys import KeyPart, Target, canonical, key_value, misfit, parse_key_condition, same_key_value
+from .keys import (
+    RAW,
+    KeyPart,
+    Target,
+    canonical,
+    key_value,
+    misfit,
+    parse_key_condition,
+    same_key_value,
+    sort_condition,
+    template_key_condition,
+)
 from .pages import bind, label_of, pages
 from .parallel import ParallelScan
 
@@ -49,10 +60,6 @@ class Page(Generic[M]):
     def has_more(self) -> bool:
         """Whether a next page may exist (a cursor was returned)."""
         return self.cursor is not None
-
-
-#: The codec of key condition values that :func:`key_value` has already checked and encoded.
-RAW = Codec(lambda av: av, lambda av: av)
 
 
 def _checking(manager: Manager[Any], f: FieldSpec) -> Codec:
@@ -300,7 +307,8 @@ class Query(_Read[M]):
     _parts: tuple[KeyPart, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        parts = parse_key_condition(self.key_condition)
+        templated = bool(self.manager.schema.template_keys)  # then a part per template field
+        parts = parse_key_condition(self.key_condition, max_parts=None if templated else 2)
         check_paths(self.manager.schema, self.key_condition.paths(), "the key condition")
         object.__setattr__(self, "_parts", parts)
 
@@ -312,10 +320,12 @@ class Query(_Read[M]):
         schema = self.manager.schema
         model = self.manager.model.__name__
         assert schema.hash_key is not None
-        table = Target(None, schema.hash_key, schema.range_key)
+        names = {f.attr: f.name for f in schema.fields}
+        table = Target(None, schema.hash_key, schema.range_key, names)
+        indexes = [Target(i, i.hash, i.range, names) for i in schema.indexes.values()]
         if self.index_name is not None:
             index = schema.indexes[self.index_name]
-            target = Target(index, index.hash, index.range)
+            target = Target(index, index.hash, index.range, names)
             reason = misfit(self._parts, target)
             if reason is not None:
                 raise InvalidInput(f"{model}: the key condition does not fit: {reason}")
@@ -323,19 +333,15 @@ class Query(_Read[M]):
         reason = misfit(self._parts, table)
         if reason is None:
             return table
-        fitting = [
-            t
-            for t in (Target(i, i.hash, i.range) for i in schema.indexes.values())
-            if misfit(self._parts, t) is None
-        ]
+        fitting = [t for t in indexes if misfit(self._parts, t) is None]
         if len(fitting) == 1:
             return fitting[0]
         if fitting:
-            names = ", ".join(repr(t.index.name) for t in fitting if t.index is not None)
+            which = ", ".join(repr(t.index.name) for t in fitting if t.index is not None)
             raise InvalidInput(
-                f"{model}: the key condition fits several indexes ({names}); choose one with .index(name)"
+                f"{model}: the key condition fits several indexes ({which}); choose one with .index(name)"
             )
-        others = "; ".join(t.label for t in (Target(i, i.hash, i.range) for i in schema.indexes.values()))
+        others = "; ".join(t.label for t in indexes)
         raise InvalidInput(
             f"{model}: the key condition fits no key: {reason}" + (f" (indexes: {others})" if others else "")
         )
@@ -344,28 +350,23 @@ class Query(_Read[M]):
         manager = self.manager
         model = manager.model.__name__
         target = self._target()
-        by_attr = {p.attr: p for p in self._parts}
-        h = by_attr[target.hash.attr]
-        # Values are validated as their field's type (as in any condition) and checked as keys;
-        # the checked encodings are what is sent.
-        hash_value = key_value(
-            model, target.hash, h.values[0], _checking(manager, target.hash), MAX_PARTITION_KEY_BYTES
-        )
-        hash_path: Path[Any] = Path((target.hash.attr,), target.hash.codec)
-        key_condition: Condition = Compare("=", hash_path, Value(hash_value, RAW))
-        if target.range is not None and (r := by_attr.get(target.range.attr)) is not None:
-            f = target.range
-            if r.op == "begins_with" and f.codec.kind == "N":
-                raise InvalidInput(f"begins_with needs a string or binary sort key; {model}.{f.name} is not")
-            codec = _checking(manager, f)
-            path: Path[Any] = Path((f.attr,), f.codec)
-            vals = [Value(key_value(model, f, v, codec, MAX_SORT_KEY_BYTES), RAW) for v in r.values]
-            if r.op == "between":
-                key_condition = key_condition & Between(path, vals[0], vals[1])
-            elif r.op == "begins_with":
-                key_condition = key_condition & Function("begins_with", (path, vals[0]))
-            else:
-                key_condition = key_condition & Compare(r.op, path, vals[0])
+        if target.templated:
+            key_condition, hash_value = template_key_condition(
+                manager.schema, target, self._parts, lambda f: _checking(manager, f)
+            )
+        else:
+            by_attr = {p.attr: p for p in self._parts}
+            h = by_attr[target.hash.attr]
+            # Values are validated as their field's type (as in any condition) and checked as keys;
+            # the checked encodings are what is sent.
+            hash_value = key_value(
+                model, target.hash, h.values[0], _checking(manager, target.hash), MAX_PARTITION_KEY_BYTES
+            )
+            hash_path: Path[Any] = Path((target.hash.attr,), target.hash.codec)
+            key_condition = Compare("=", hash_path, Value(hash_value, RAW))
+            if target.range is not None and (r := by_attr.get(target.range.attr)) is not None:
+                f = target.range
+                key_condition = key_condition & sort_condition(model, f, r, _checking(manager, f))
 
         enc = Encoder()
         table = manager.table

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..model import Model
     from ..schema import Schema
 
-#: A model instance, a hash key value, or a ``(hash, range)`` tuple.
+#: A model instance, a mapping of key field values, a hash key value, or a ``(hash, range)`` tuple.
 KeyArg = Any
 #: A hashable identity of a key item (see :func:`key_id`).
 KeyId = tuple[tuple[str, str, Any], ...]
@@ -30,9 +30,21 @@ Projection = Sequence[Path[Any] | str]
 
 
 def key_item(schema: Schema, key: KeyArg, range_value: Any = None) -> Item:
-    """The primary key item for a key argument: an instance, a hash value, or ``(hash, range)``."""
+    """The primary key item for a key argument: an instance, a mapping of the key fields' values
+    by name (``{"customer_id": "c1", "order_id": "o1"}``: the only value form of a key composed
+    by templates), a hash value, or ``(hash, range)``."""
     if isinstance(key, schema.model):
         return schema.key_of(key)
+    if isinstance(key, Mapping):
+        if range_value is not None:
+            raise InvalidInput("give the key as one mapping of field values, without a range value")
+        return schema.key_from_fields(key)
+    if schema.templated:
+        names = ", ".join(f"{n!r}: ..." for n in sorted(schema.key_names))
+        raise InvalidInput(
+            f"{schema.model.__name__}'s key is composed from fields by templates, so it is given "
+            f"by their values as a mapping, {{{names}}}, or by an instance; not by key values"
+        )
     if isinstance(key, tuple):
         if range_value is not None or len(key) not in (1, 2):
             raise InvalidInput("give the key as (hash, range), or as hash and range arguments")
@@ -57,11 +69,14 @@ def key_id(key: Mapping[str, AttributeValue]) -> KeyId:
 
 def check_paths(schema: Schema, paths: Iterable[Path[Any]], what: str) -> None:
     """Refuse paths whose first element is not an attribute the model declares (or its
-    discriminator attribute, which the library's own conditions and filters name)."""
+    discriminator attribute or a key attribute composed by a template, which the library's own
+    conditions and filters name)."""
     by_attr = schema.by_attr
     for p in paths:
         head = p.elements[0] if p.elements else None
-        if not isinstance(head, str) or (head not in by_attr and head != schema.discriminator_attr):
+        if not isinstance(head, str) or (
+            head not in by_attr and head != schema.discriminator_attr and head not in schema.key_attrs
+        ):
             raise UnknownAttribute(f"{what} names {p.name!r}, which {schema.model.__name__} does not declare")
 
 

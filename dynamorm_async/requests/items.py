@@ -28,6 +28,7 @@ from ..expressions import (
     Update,
     Value,
 )
+from ..keyspecs import key_field_values, render_key
 from .common import KeyArg, Projection, check_paths, condition_params, key_item, projection_params
 
 if TYPE_CHECKING:
@@ -108,6 +109,27 @@ def version_condition(schema: Schema, obj: Any) -> tuple[Condition | None, int |
     if not current:
         return path.not_exists(), 0, 1
     return path == current, current, current + 1
+
+
+def same_model_condition(schema: Schema) -> Condition | None:
+    """``attribute_not_exists(<discriminator>) OR <discriminator> = :value`` for a model with a
+    discriminator (``None`` otherwise): a delete or condition check through it fails on an item
+    of another model of the table, and the failure returns that item (to raise ``WrongModel``).
+
+    An absent item has no discriminator either, and an item written before its model had one
+    is read as the model, so it can be deleted through it too (as reads and updates treat it).
+    """
+    if schema.discriminator is None or schema.discriminator_attr is None:
+        return None
+    ident = (schema.discriminator_attr, schema.discriminator)
+    guard = _GUARDS.get(ident)
+    if guard is None:  # an immutable value: built once per model, not per request
+        dpath: Path[Any] = Path((schema.discriminator_attr,))
+        guard = _GUARDS[ident] = dpath.not_exists() | (dpath == schema.discriminator)
+    return guard
+
+
+_GUARDS: dict[tuple[str, str], Condition] = {}
 
 
 def _instance(schema: Schema, key: KeyArg) -> Any:
@@ -286,13 +308,52 @@ def _check_actions(schema: Schema, flat: Sequence[Action], *, complete: bool) ->
             if info.is_required()
             and name not in set_fields
             and name not in auto
-            and name not in {k.name for k in schema.key_fields}
+            and name not in schema.key_names
         ]
         if missing:
             raise InvalidInput(
                 f"{model}: an upsert may create the item, so it must set every required field; "
                 f"missing: {', '.join(missing)}"
             )
+
+
+def template_actions(schema: Schema, key: KeyArg, flat: list[Action]) -> list[Action]:
+    """``flat`` plus what keeps a template model's item whole: the primary key fields stored as
+    their own attributes (an update may create the item), and each index key template rendered
+    again when the update sets its fields (removed when it removes one, so the item leaves that
+    sparse index). :class:`InvalidInput` when an update touches a field of an index template
+    without setting all of that template's fields to plain values (the key could not be rendered)."""
+    model = schema.model.__name__
+    known: dict[str, Any] = key_field_values(schema, key) if schema.templated else {}
+    out = list(flat)
+    for name, value in known.items():
+        key_field = schema.by_name[name]
+        out.append(Path((key_field.attr,), key_field.codec).set(value))
+    touched: dict[str, Action] = {}
+    for a in flat:
+        f = schema.by_attr.get(str(a.path.elements[0]))
+        if f is None:
+            continue
+        touched[f.name] = a
+        if isinstance(a, SetAction) and isinstance(a.value, Value) and len(a.path.elements) == 1:
+            known[f.name] = a.value.value
+    for spec in schema.template_keys:
+        if spec.role is not None or spec.template is None:
+            continue
+        fields = spec.template.fields
+        hit = [n for n in fields if n in touched]
+        if any(isinstance(touched[n], RemoveAction) and len(touched[n].path.elements) == 1 for n in hit):
+            out.append(Path((spec.attr,)).remove())
+        elif all(n in known and known[n] is not None for n in fields):
+            if hit or schema.templated:
+                out.append(Path((spec.attr,)).set(render_key(schema, spec, known, validate=True)))
+        elif hit:
+            raise InvalidInput(
+                f"{model}: the update changes {', '.join(map(repr, hit))}, part of index key "
+                f"{spec.attr!r} ({spec.template.template!r}); set all of {list(fields)} to plain values "
+                "in the same update so that key can be written again"
+            )
+    return out
 
 
 def update_item(
@@ -319,10 +380,18 @@ def update_item(
     if not flat:
         raise InvalidInput("update() needs at least one action, e.g. Model.attr.total.add(1)")
     check_paths(schema, (a.path for a in flat), "the update")
+    key_field_attrs = {schema.by_name[n].attr for n in schema.key_names} if schema.templated else set()
     for a in flat:
         if a.path.elements[0] in schema.key_attrs:
             raise KeyUpdateError(f"{schema.model.__name__}: cannot update key attribute {a.path.name!r}")
+        if a.path.elements[0] in key_field_attrs:
+            raise KeyUpdateError(
+                f"{schema.model.__name__}: cannot update {a.path.name!r}, a field of the primary key template"
+            )
     _check_actions(schema, flat, complete=complete)
+    k = key_item(schema, key)
+    if schema.template_keys:
+        flat = template_actions(schema, key, flat)
     obj = _instance(schema, key)
     version_cond: Condition | None = None
     expected: int | None = None
@@ -337,7 +406,6 @@ def update_item(
     u = schema.updated_at
     if u is not None and not any(a.path.elements[0] == u.attr for a in flat):
         flat.append(Path((u.attr,), u.codec).set(now()))
-    k = key_item(schema, key)
     exists = None  # a checked version (``version = 3``) already implies that the item exists
     if must_exist and not expected and schema.hash_key is not None:
         exists = Path((schema.hash_key.attr,)).exists()
@@ -370,7 +438,11 @@ def delete_item(
     return_old: bool = False,
     table: str | None = None,
 ) -> ItemRequest:
-    """A DeleteItem of ``key``; a model instance has its version checked."""
+    """A DeleteItem of ``key``; a model instance has its version checked.
+
+    Through a model with a discriminator the delete only applies to an item of that model (or
+    to none): another model's item makes the condition fail (see :func:`same_model_condition`).
+    """
     table = table or schema.require_table()
     version_cond: Condition | None = None
     expected: int | None = None
@@ -380,7 +452,7 @@ def delete_item(
     k = key_item(schema, key, range_value)
     enc = Encoder()
     params: dict[str, Any] = {"TableName": table, "Key": k}
-    params.update(condition_params(schema, enc, version_cond, condition))
+    params.update(condition_params(schema, enc, same_model_condition(schema), version_cond, condition))
     if return_old:
         params["ReturnValues"] = "ALL_OLD"
     params.update(enc.params())
@@ -390,14 +462,17 @@ def delete_item(
 def condition_check(
     schema: Schema, key: KeyArg, condition: Condition, *, table: str | None = None
 ) -> ItemRequest:
-    """A transaction's ConditionCheck: ``condition`` must hold on the item under ``key``."""
+    """A transaction's ConditionCheck: ``condition`` must hold on the item under ``key``.
+
+    Through a model with a discriminator the item must also be that model's (or absent).
+    """
     table = table or schema.require_table()
     if not isinstance(condition, Condition):
         raise InvalidInput("condition_check() needs exactly one condition")
     k = key_item(schema, key)
     enc = Encoder()
     params: dict[str, Any] = {"TableName": table, "Key": k}
-    params.update(condition_params(schema, enc, condition))
+    params.update(condition_params(schema, enc, same_model_condition(schema), condition))
     params.update(enc.params())
     return ItemRequest("ConditionCheck", table, k, params)
 
@@ -412,6 +487,7 @@ __all__ = [
     "get_item",
     "now",
     "put_item",
+    "same_model_condition",
     "update_item",
     "version_condition",
 ]

@@ -13,6 +13,14 @@ DynamoDB JSON) for tables that encode the model in a key, e.g. ``ORDER#...`` sor
     @router.on(Order, value="order")
     async def order_changed(change: Change[Order]) -> None: ...
 
+Models that declare ``discriminator=`` (several models in one table) are routed by the value
+they write, read from their schemas::
+
+    router = StreamRouter.for_models({Customer: customer_changed, Order: order_changed})
+
+    @router.on(Line)                 # more routes: the value is Line's own
+    async def line_changed(change: Change[Line]) -> None: ...
+
 Records whose discriminator names no route are skipped (``on_unknown="skip"``) or reported as
 failures (``"fail"``, the default): never dropped by accident.
 """
@@ -20,7 +28,7 @@ failures (``"fail"``, the default): never dropped by accident.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
@@ -65,8 +73,12 @@ class StreamRouter:
             raise InvalidInput(f"on_unknown must be 'skip' or 'fail', not {on_unknown!r}")
         self.discriminator = discriminator
         self.on_unknown: OnUnknown = on_unknown
+        #: The attribute naming each record's model, when routing by one (a value ``add`` infers
+        #: from a model declaring ``discriminator=`` under that attribute).
+        self.discriminator_attr: str | None = discriminator if isinstance(discriminator, str) else None
         self._routes: dict[str | None, Route[Any]] = {}
         self._partition_attr: str | None = None
+        self._table: str | None = None
 
     @classmethod
     def single(cls, model: type[M], handler: ChangeHandler[M]) -> StreamRouter:
@@ -75,15 +87,74 @@ class StreamRouter:
         router.add(model, handler)
         return router
 
+    @classmethod
+    def for_models(
+        cls,
+        handlers: Mapping[type[Any], ChangeHandler[Any]],
+        *,
+        on_unknown: OnUnknown = "fail",
+        from_keys: Discriminator | None = None,
+    ) -> StreamRouter:
+        """A router for models sharing one table by ``discriminator=``: each record goes to the
+        handler of the model its discriminator attribute names, decoded into that model.
+
+        ``handlers`` maps each model to its handler (more can be added with :meth:`on`).
+        ``from_keys`` reads the value from a record's keys when no image carries the attribute
+        (a ``KEYS_ONLY`` stream, a removal on a ``NEW_IMAGE`` stream); without it such records
+        are unknown and ``on_unknown`` decides.
+
+        :raises InvalidInput: no models; a model without a discriminator; models of other tables
+            or discriminator attributes.
+        """
+        if not handlers:
+            raise InvalidInput("StreamRouter.for_models needs at least one model and its handler")
+        first = schema_of(next(iter(handlers)))
+        attr = first.discriminator_attr if first.discriminator is not None else None
+        if attr is None:
+            raise InvalidInput(f"{first.model.__name__} declares no discriminator= to route by")
+
+        def read(item: Item) -> str | None:
+            value = _scalar(item.get(attr))
+            return from_keys(item) if value is None and from_keys is not None else value
+
+        router = cls(discriminator=read if from_keys is not None else attr, on_unknown=on_unknown)
+        router.discriminator_attr = attr
+        router._table = first.table
+        for model, handler in handlers.items():
+            router.add(model, handler)
+        return router
+
+    def _value_of(self, model: type[Any], value: str | None) -> str | None:
+        """The value ``model`` is routed by: ``value``, else the one the model writes under the
+        router's discriminator attribute; refused when they differ (the route could never fire)."""
+        schema = schema_of(model)
+        own = schema.discriminator
+        attr = self.discriminator_attr
+        if own is None or attr is None or schema.discriminator_attr != attr:
+            if value is None and self._table is not None:
+                raise InvalidInput(f"{model.__name__} writes no discriminator under {attr!r}")
+            return value
+        if self._table is not None and schema.table != self._table:
+            raise InvalidInput(f"{model.__name__} is a model of table {schema.table!r}, not {self._table!r}")
+        if value is not None and value != own:
+            raise InvalidInput(f"{model.__name__} writes {own!r} as its discriminator, not {value!r}")
+        return own
+
     def add(self, model: type[M], handler: ChangeHandler[M], *, value: str | None = None) -> None:
         """Route records whose discriminator is ``value`` to ``handler`` as changes of ``model``.
 
+        ``value`` defaults to the one ``model`` writes when it declares ``discriminator=`` under
+        the router's discriminator attribute.
+
         :raises InvalidInput: ``value`` is missing while a discriminator is set, or given without
             one; a second route without a discriminator; a value routed twice; models whose
-            partition keys are different attributes (they cannot share a table).
+            partition keys are different attributes (they cannot share a table); a value other
+            than the one the model writes.
         """
         if self.discriminator is None and (value is not None or self._routes):
             raise InvalidInput("routing several models (or by value) needs StreamRouter(discriminator=...)")
+        if self.discriminator is not None:
+            value = self._value_of(model, value)
         if self.discriminator is not None and value is None:
             raise InvalidInput(f"{model.__name__}: give the discriminator value it is routed by (value=...)")
         if value in self._routes:
