@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import pytest
 
-from dynamorm_async import DB, HashKey, InvalidCursor, Model, Path, RangeKey
+from dynamorm_async import (
+    DB,
+    CollectionQuery,
+    CollectionScan,
+    HashKey,
+    InvalidCursor,
+    Model,
+    Path,
+    RangeKey,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -143,7 +152,7 @@ async def test_signed_cursors_are_bound_to_the_partition_and_the_collection(
 
         body, _, tag = first.cursor.partition(".")
         altered = body[:-2] + ("A" if body[-2] != "A" else "B") + body[-1] + "." + tag
-        refused = [
+        refused: list[tuple[CollectionQuery[Any, Any] | CollectionScan[Any, Any], str]] = [
             (both.query(pk="C#1"), altered),  # edited
             (both.query(pk="C#2"), first.cursor),  # another partition
             (db.collection(Customer, Order, Line).query(pk="C#1"), first.cursor),  # another collection
