@@ -250,8 +250,9 @@ class _CollectionRead(Generic[U, L]):
         """Also require ``condition`` of every item (ANDed with earlier filters).
 
         The filter applies to the items of every model: one naming an attribute only ``Order``
-        has drops the other models' items unless it allows them too (``| Path(("entity",)) ==
-        "CUSTOMER"``). Filtered-out items still cost read capacity.
+        has drops the other models' items unless it lets them through too
+        (``(Order.attr.total > 3) | (Path(("entity",)) == "CUSTOMER")``). Attributes of any of the
+        collection's models may be named. Filtered-out items still cost read capacity.
         """
         combined = _checked_filter(self.read, self.router, condition)
         return replace(self, read=replace(self.read, filter_condition=combined))

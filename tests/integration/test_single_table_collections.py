@@ -204,8 +204,12 @@ async def test_scans_decode_each_item_into_its_model(
         assert len(streamed) == 9 and len(scan.unknown) == 2
         assert await scan.count() == 11
 
-    customers_only, orders_only = await db.collection(Customer, Order).scan().all()
-    assert len(customers_only) == 2 and len(orders_only) == 5  # lines are unknown to this collection
+    two_models = db.collection(Customer, Order).scan().page_size(3)
+    customers_only, orders_only = await two_models.all()
+    assert len(customers_only) == 2 and len(orders_only) == 5
+    assert sorted(_sk(u) for u in two_models.unknown) == sorted(
+        [*C1_STRAYS, "ORDER#0#LINE#1", "ORDER#0#LINE#2"]
+    )
     keys: list[tuple[str, str]] = []
     cursor: str | None = None
     while True:
