@@ -75,7 +75,7 @@ class Router:
         """The schema of the model ``raw``'s discriminator names, or ``None``."""
         av = raw.get(self.attr)
         value = av.get("S") if isinstance(av, dict) else None
-        return None if not isinstance(value, str) else self.schemas.get(value)
+        return self.schemas.get(value) if isinstance(value, str) else None
 
     def decode(self, raw: Item) -> Any:
         """``raw`` as its model (it must be one of the collection's: see :meth:`screen`)."""
@@ -85,31 +85,42 @@ class Router:
 
     def split(self, raws: list[Item]) -> tuple[list[Any], list[Item]]:
         """The models among ``raws`` (decoded, in order) and the items of no model, logged."""
+        models: list[Any] = []
         unknown: list[Item] = []
-        known = self.screen(unknown)(raws)
-        return [self.decode(raw) for raw in known], unknown
+        for raw in raws:
+            schema = self.schema_of(raw)
+            if schema is None:
+                unknown.append(raw)
+            else:
+                models.append(schema.decode(raw))
+        self._report(len(unknown))
+        return models, unknown
 
     def screen(self, unknown: list[Item]) -> Callable[[list[Item]], list[Item]]:
         """A page filter that keeps the items of the collection's models and appends the others
         to ``unknown``, logging one warning per page that had any."""
 
         def keep(raws: list[Item]) -> list[Item]:
-            known = [raw for raw in raws if self.schema_of(raw) is not None]
-            strays = len(raws) - len(known)
-            if strays:
-                unknown.extend(raw for raw in raws if self.schema_of(raw) is None)
-                # The count only: stored items may hold data that does not belong in logs.
-                logger.warning(
-                    "%d item(s) in a page of table %r have a %r naming none of the collection's "
-                    "models (%s): set aside in .unknown",
-                    strays,
-                    self.table,
-                    self.attr,
-                    ", ".join(self.values),
-                )
+            known: list[Item] = []
+            before = len(unknown)
+            for raw in raws:
+                (unknown if self.schema_of(raw) is None else known).append(raw)
+            self._report(len(unknown) - before)
             return known
 
         return keep
+
+    def _report(self, strays: int) -> None:
+        if strays:
+            # The count only: stored items may hold data that does not belong in logs.
+            logger.warning(
+                "%d item(s) in a page of table %r have a %r naming none of the collection's "
+                "models (%s): set aside in .unknown",
+                strays,
+                self.table,
+                self.attr,
+                ", ".join(self.values),
+            )
 
 
 def _checked_filter(read: Read[Any], router: Router, condition: Condition) -> Condition:
