@@ -72,7 +72,7 @@ class Read(Generic[M]):
     """What queries and scans share: filter, projection, index, consistency, limits and paging.
 
     Typed collections (:mod:`.collection`) subclass it too, and decode the raw items of
-    :meth:`raw_pages` and :meth:`raw_page` themselves.
+    :meth:`_raw_pages` and :meth:`_raw_page` themselves.
     """
 
     manager: Manager[M]
@@ -194,7 +194,7 @@ class Read(Generic[M]):
         decode: Callable[[Item], M] = schema.decode_partial if plan.partial else schema.decode
         return decode
 
-    async def raw_pages(
+    async def _raw_pages(
         self, plan: ReadPlan, keep: Callable[[list[Item]], list[Item]] | None = None
     ) -> AsyncGenerator[list[Item], None]:
         """The raw items of each response, one request at a time, at most ``limit`` in all.
@@ -229,12 +229,12 @@ class Read(Generic[M]):
         """
         plan = self.plan()
         decode = self.decoder(plan)
-        async with aclosing(self.raw_pages(plan)) as batches:
+        async with aclosing(self._raw_pages(plan)) as batches:
             async for batch in batches:
                 for raw in batch:
                     yield decode(raw)
 
-    async def raw_page(self, cursor: str | None = None) -> tuple[ReadPlan, list[Item], str | None]:
+    async def _raw_page(self, cursor: str | None = None) -> tuple[ReadPlan, list[Item], str | None]:
         """One page's plan, raw items and next cursor: what :meth:`page` decodes.
 
         :raises InvalidCursor: as :meth:`page`.
@@ -283,7 +283,7 @@ class Read(Generic[M]):
         :raises InvalidCursor: ``cursor`` is malformed, altered, unsigned where signing is
             configured, was made by another query or under another partner; nothing is sent then.
         """
-        plan, raws, cursor_out = await self.raw_page(cursor)
+        plan, raws, cursor_out = await self._raw_page(cursor)
         decode = self.decoder(plan)
         return Page([decode(raw) for raw in raws], cursor_out)
 

@@ -24,27 +24,24 @@ overloads fill both in for 2 to 5 models (:data:`Collection2` ... :data:`Collect
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self, TypeAlias, TypeVar, cast
 
 from ..cursor import fingerprint
-from ..errors import InvalidInput, ModelError, UnknownAttribute
+from ..errors import InvalidInput, ModelError
 from ..expressions import Compare, Condition, Encoder, Path, Value
 from ..model import Model
-from ..requests import ReadPlan, check_paths
+from ..requests import ReadPlan
 from .builders import RAW, Read, Scan
 from .keys import canonical, same_key_value
+from .routing import Router, checked_filter
 
 if TYPE_CHECKING:
     from ..manager import Manager
     from ..marshal import AttributeValue, Item
-    from ..schema import Schema
     from .parallel import ParallelScan
-
-logger = logging.getLogger("dynamorm_async.query")
 
 U = TypeVar("U")
 L = TypeVar("L", bound=tuple[Any, ...])
@@ -54,92 +51,6 @@ B = TypeVar("B", bound=Model)
 C = TypeVar("C", bound=Model)
 D = TypeVar("D", bound=Model)
 E = TypeVar("E", bound=Model)
-
-
-# --------------------------------------------------------------------------- routing
-
-
-class Router:
-    """Discriminator value -> model: decodes each item into its model, sets the others aside."""
-
-    __slots__ = ("attr", "models", "schemas", "table", "values")
-
-    def __init__(self, schemas: Sequence[Schema], table: str) -> None:
-        self.schemas: dict[str, Schema] = {s.discriminator: s for s in schemas if s.discriminator}
-        self.attr: str = schemas[0].discriminator_attr or ""
-        self.models: tuple[type[Model], ...] = tuple(cast("type[Model]", s.model) for s in schemas)
-        self.values: tuple[str, ...] = tuple(self.schemas)
-        self.table = table
-
-    def schema_of(self, raw: Item) -> Schema | None:
-        """The schema of the model ``raw``'s discriminator names, or ``None``."""
-        av = raw.get(self.attr)
-        value = av.get("S") if isinstance(av, dict) else None
-        return self.schemas.get(value) if isinstance(value, str) else None
-
-    def decode(self, raw: Item) -> Any:
-        """``raw`` as its model (it must be one of the collection's: see :meth:`screen`)."""
-        schema = self.schema_of(raw)
-        assert schema is not None, "screen items before decoding them"
-        return schema.decode(raw)
-
-    def split(self, raws: list[Item]) -> tuple[list[Any], list[Item]]:
-        """The models among ``raws`` (decoded, in order) and the items of no model, logged."""
-        models: list[Any] = []
-        unknown: list[Item] = []
-        for raw in raws:
-            schema = self.schema_of(raw)
-            if schema is None:
-                unknown.append(raw)
-            else:
-                models.append(schema.decode(raw))
-        self._report(len(unknown))
-        return models, unknown
-
-    def screen(self, unknown: list[Item]) -> Callable[[list[Item]], list[Item]]:
-        """A page filter that keeps the items of the collection's models and appends the others
-        to ``unknown``, logging one warning per page that had any."""
-
-        def keep(raws: list[Item]) -> list[Item]:
-            known: list[Item] = []
-            before = len(unknown)
-            for raw in raws:
-                (unknown if self.schema_of(raw) is None else known).append(raw)
-            self._report(len(unknown) - before)
-            return known
-
-        return keep
-
-    def _report(self, strays: int) -> None:
-        if strays:
-            # The count only: stored items may hold data that does not belong in logs.
-            logger.warning(
-                "%d item(s) in a page of table %r have a %r naming none of the collection's "
-                "models (%s): set aside in .unknown",
-                strays,
-                self.table,
-                self.attr,
-                ", ".join(self.values),
-            )
-
-
-def _checked_filter(read: Read[Any], router: Router, condition: Condition) -> Condition:
-    """``condition`` ANDed to ``read``'s filter; each path must be an attribute of some model."""
-    if not isinstance(condition, Condition):
-        raise InvalidInput(f"filter() takes a condition, e.g. Order.attr.total > 3; got {condition!r}")
-    for path in condition.paths():
-        if not any(_knows(s, path) for s in router.schemas.values()):
-            names = ", ".join(m.__name__ for m in router.models)
-            raise UnknownAttribute(f"the filter names {path.name!r}, which none of {names} declares")
-    return condition if read.filter_condition is None else read.filter_condition & condition
-
-
-def _knows(schema: Schema, path: Path[Any]) -> bool:
-    try:
-        check_paths(schema, (path,), "the filter")
-    except UnknownAttribute:
-        return False
-    return True
 
 
 # --------------------------------------------------------------------------- reads underneath
@@ -158,6 +69,16 @@ class PartitionRead(Read[Any]):
 
     def descending(self, enabled: bool = True) -> Self:
         return replace(self, forward=not enabled)
+
+    def raw_pages(
+        self, plan: ReadPlan, keep: Callable[[list[Item]], list[Item]]
+    ) -> AsyncGenerator[list[Item], None]:
+        """Each response's items of the collection's models (``keep`` sets the others aside)."""
+        return self._raw_pages(plan, keep)
+
+    async def raw_page(self, cursor: str | None) -> tuple[ReadPlan, list[Item], str | None]:
+        """One page's plan, raw items and next cursor."""
+        return await self._raw_page(cursor)
 
     def plan(self, *, count: bool = False) -> ReadPlan:
         attr, value = self.partition
@@ -200,6 +121,16 @@ class CollectionScanRead(Scan[Any]):
     def decoder(self, plan: ReadPlan) -> Callable[[Item], Any]:
         return self.router.decode
 
+    def raw_pages(
+        self, plan: ReadPlan, keep: Callable[[list[Item]], list[Item]]
+    ) -> AsyncGenerator[list[Item], None]:
+        """Each response's items of the collection's models (``keep`` sets the others aside)."""
+        return self._raw_pages(plan, keep)
+
+    async def raw_page(self, cursor: str | None) -> tuple[ReadPlan, list[Item], str | None]:
+        """One page's plan, raw items and next cursor."""
+        return await self._raw_page(cursor)
+
 
 # --------------------------------------------------------------------------- results
 
@@ -235,13 +166,6 @@ class CollectionPage(Generic[U]):
         return self.cursor is not None
 
 
-def _by_model(router: Router, items: Sequence[Any]) -> tuple[list[Any], ...]:
-    lists: dict[type[Model], list[Any]] = {model: [] for model in router.models}
-    for item in items:
-        lists[type(item)].append(item)
-    return tuple(lists.values())
-
-
 # --------------------------------------------------------------------------- builders
 
 
@@ -253,7 +177,7 @@ class _CollectionRead(Generic[U, L]):
     (``async for`` or :meth:`all`) of this object; each builder call starts a fresh list.
     """
 
-    read: Read[Any]
+    read: PartitionRead | CollectionScanRead
     router: Router
     unknown: list[Item] = field(default_factory=list, init=False, repr=False)
 
@@ -265,7 +189,7 @@ class _CollectionRead(Generic[U, L]):
         (``(Order.attr.total > 3) | (Path(("entity",)) == "CUSTOMER")``). Attributes of any of the
         collection's models may be named. Filtered-out items still cost read capacity.
         """
-        combined = _checked_filter(self.read, self.router, condition)
+        combined = checked_filter(self.read, self.router, condition)
         return replace(self, read=replace(self.read, filter_condition=combined))
 
     def consistent(self, enabled: bool = True) -> Self:
@@ -303,7 +227,7 @@ class _CollectionRead(Generic[U, L]):
 
     async def all(self) -> L:
         """Every item, one list per model in the collection's order (at most ``limit`` in all)."""
-        return cast(L, _by_model(self.router, [item async for item in self]))
+        return cast(L, self.router.by_model([item async for item in self]))
 
     async def count(self) -> int:
         """How many items match (``Select=COUNT``): every model's and unknown ones alike."""
@@ -369,7 +293,7 @@ class CollectionParallelScan(Generic[U, L]):
     async def all(self) -> L:
         """Every item of every segment, one list per model in the collection's order."""
         async with self.stream() as items:
-            return cast(L, _by_model(self.router, [item async for item in items]))
+            return cast(L, self.router.by_model([item async for item in items]))
 
     async def count(self) -> int:
         """How many items match, every model's and unknown ones alike."""
