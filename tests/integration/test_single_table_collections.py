@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pytest
@@ -220,3 +221,34 @@ async def test_scans_decode_each_item_into_its_model(
         if cursor is None:
             break
     assert len(keys) == len(set(keys)) == 11
+
+
+class _PastDeadline:
+    """Lambda's context with the deadline already passed (less time left than the buffer)."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 100
+
+
+async def test_a_collection_read_past_the_lambda_deadline_raises_lambda_timeout_error(
+    db: DB, tables: TableFactory, boto3_client: DynamoDBClient
+) -> None:
+    from dynamorm_async import LambdaTimeoutError
+    from dynamorm_async.aws_lambda import with_lambda_timeout
+
+    await tables(Customer)
+    await _fill(db, boto3_client)
+    both = db.collection(Customer, Order)
+    calls: dict[str, Callable[[], Awaitable[Any]]] = {
+        "page": lambda: both.query(pk="C#1").page(),
+        "all": lambda: both.query(pk="C#1").all(),
+        "count": lambda: both.query(pk="C#1").count(),
+        "scan.all": lambda: both.scan().all(),
+        "parallel.all": lambda: both.scan().parallel(2).all(),
+    }
+    for call in calls.values():
+        with (
+            pytest.raises(LambdaTimeoutError, match=r"was not sent|no AWS call"),
+            with_lambda_timeout(_PastDeadline(), buffer=1.0),
+        ):
+            await call()
