@@ -67,6 +67,11 @@ __all__ = [
     "BatchWriter",
     "CancellationReason",
     "Change",
+    "Collection",
+    "CollectionPage",
+    "CollectionParallelScan",
+    "CollectionQuery",
+    "CollectionScan",
     "Condition",
     "ConditionCheckFailed",
     "ConnectionFailed",
@@ -145,6 +150,13 @@ if TYPE_CHECKING:
     from .batch import BatchGetResult, BatchWriteResult
     from .batch_writer import BatchWriter
     from .query import Page, ParallelScan, Query, Scan
+    from .query.collection import (
+        Collection,
+        CollectionPage,
+        CollectionParallelScan,
+        CollectionQuery,
+        CollectionScan,
+    )
     from .retry import Backoff
     from .streams import Change, EventName, StreamRouter
     from .transactions import TransactWrite
@@ -165,6 +177,13 @@ _EXPORTS = {
     ".batch": ("BatchGetResult", "BatchWriteResult"),
     ".batch_writer": ("BatchWriter",),
     ".query": ("Page", "ParallelScan", "Query", "Scan"),
+    ".query.collection": (
+        "Collection",
+        "CollectionPage",
+        "CollectionParallelScan",
+        "CollectionQuery",
+        "CollectionScan",
+    ),
     ".retry": ("Backoff",),
     ".streams": ("Change", "EventName", "StreamRouter"),
     ".transactions": ("TransactWrite",),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from .errors import InvalidInput
 from .manager import Manager
 from .model import Model
 from .schema import schema_of
@@ -12,10 +13,16 @@ from .transport import RawTransport, Transport, TransportConfig, as_transport, b
 
 if TYPE_CHECKING:
     from .batch_writer import BatchWriter
+    from .query.collection import Collection, Collection2, Collection3, Collection4, Collection5
     from .retry import Backoff
     from .transactions import TransactWrite
 
 M = TypeVar("M", bound=Model)
+A = TypeVar("A", bound=Model)
+B = TypeVar("B", bound=Model)
+C = TypeVar("C", bound=Model)
+D = TypeVar("D", bound=Model)
+E = TypeVar("E", bound=Model)
 
 
 class DB:
@@ -78,6 +85,32 @@ class DB:
         for model in models:
             schema_of(model).require_table()
             self.manager(model)
+
+    @overload
+    def collection(self, a: type[A], b: type[B], /) -> Collection2[A, B]: ...
+    @overload
+    def collection(self, a: type[A], b: type[B], c: type[C], /) -> Collection3[A, B, C]: ...
+    @overload
+    def collection(self, a: type[A], b: type[B], c: type[C], d: type[D], /) -> Collection4[A, B, C, D]: ...
+    @overload
+    def collection(
+        self, a: type[A], b: type[B], c: type[C], d: type[D], e: type[E], /
+    ) -> Collection5[A, B, C, D, E]: ...
+    @overload
+    def collection(self, *models: type[Model]) -> Collection[Any, tuple[list[Any], ...]]: ...
+    def collection(self, *models: type[Model]) -> Collection[Any, Any]:
+        """The models of one shared table, read together: ``.query(pk=...)`` returns a partition's
+        items each decoded into its model by the discriminator (see :mod:`dynamorm_async.query.collection`).
+
+        :raises ModelError: a model has no discriminator, or the models do not share one table.
+        :raises InvalidInput: no model, something else than a model class, or a model given twice.
+        """
+        from .query.collection import collection_of  # not needed by a first request: cold start
+
+        for model in models:
+            if not (isinstance(model, type) and issubclass(model, Model)):
+                raise InvalidInput(f"collection() takes model classes, not {model!r:.80}")
+        return collection_of([self.manager(model) for model in models])
 
     def transact_write(self, *, token: str | None = None) -> TransactWrite:
         """A new write transaction (see :mod:`dynamorm_async.transactions`); ``async with`` commits it.
