@@ -34,8 +34,8 @@ from ..errors import InvalidInput, ModelError
 from ..expressions import Compare, Condition, Encoder, Path, Value
 from ..model import Model
 from ..requests import ReadPlan
-from .builders import RAW, Read, Scan
-from .keys import canonical, same_key_value
+from .builders import Read, Scan
+from .keys import RAW, canonical, same_key_value
 from .routing import Router, checked_filter
 
 if TYPE_CHECKING:
