@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, cast
 
+import anyio
 import pytest
 
 from dynamorm_async import (
     DB,
     ConditionCheckFailed,
+    DeadlinePartialFailure,
     HashKey,
     InvalidInput,
     Model,
@@ -21,6 +23,8 @@ from dynamorm_async import (
     Version,
     WrongModel,
 )
+from dynamorm_async.aws_lambda import with_lambda_timeout
+from dynamorm_async.deadline import Deadline, deadline_scope
 from dynamorm_async.errors import CancellationReason
 from dynamorm_async.requests.items import batch_put, put_item
 from dynamorm_async.retry import Backoff
@@ -272,3 +276,25 @@ async def test_batch_get_refuses_what_is_no_request_before_sending(bad: Any) -> 
     with pytest.raises(InvalidInput):
         await db.batch_get([(Shop, ("s1", "PROFILE")), bad])
     assert transport.calls == []
+
+
+async def test_batch_get_at_the_deadline_reports_what_was_cut_off_in_flight_and_what_was_never_sent() -> None:
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 400
+
+    async def slow(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        await anyio.sleep(5)  # answered after the deadline: cut off in flight
+        return {}
+
+    db, transport = _db(slow)
+    asked: list[Any] = [(Shop, (f"s{i}", "PROFILE")) for i in range(3)]
+    with pytest.raises(DeadlinePartialFailure) as caught, with_lambda_timeout(Context(), buffer=0.2):
+        await db.batch_get(asked)
+    assert caught.value.unprocessed == asked and caught.value.in_doubt == asked
+    assert caught.value.result == [None, None, None] and len(transport.calls) == 1
+    # Past the deadline already: nothing is sent, every key is reported not done.
+    with pytest.raises(DeadlinePartialFailure) as late, deadline_scope(Deadline(at=anyio.current_time() - 1)):
+        await db.batch_get(asked)
+    assert late.value.unprocessed == asked and late.value.in_doubt == [] and late.value.reason == "deadline"
+    assert len(transport.calls) == 1
