@@ -12,6 +12,7 @@ from .schema import schema_of
 from .transport import RawTransport, Transport, TransportConfig, as_transport, build_transport
 
 if TYPE_CHECKING:
+    from .batch import Concurrency
     from .batch_writer import BatchWriter
     from .query.collection import Collection, Collection2, Collection3, Collection4, Collection5
     from .retry import Backoff
@@ -145,6 +146,39 @@ class DB:
         from .transactions import transact_get  # not needed by a first request: cold start
 
         return await transact_get(self.transport, gets, table_of=lambda model: self.manager(model).table)
+
+    async def batch_get(
+        self,
+        gets: Sequence[Model | tuple[type[Model], Any]],
+        *,
+        consistent: bool = False,
+        concurrency: Concurrency | None = None,
+        backoff: Backoff | None = None,
+    ) -> list[Any]:
+        """Read any number of items of any models (instances or ``(ModelClass, key)`` pairs), e.g. a
+        customer and its orders from one table, in BatchGetItem requests of 100 keys.
+
+        Returns one entry per request, in order: the item decoded into the model asked for there,
+        or ``None`` where no item exists (typed ``Any``, as :meth:`transact_get`: a list cannot
+        say each position's model). A key asked for twice is read once. Unprocessed keys are
+        retried as :meth:`Manager.batch_get <dynamorm_async.manager.Manager.batch_get>` retries
+        them (``concurrency``, ``backoff``, the active deadline). Not a snapshot: use
+        :meth:`transact_get` when the items must agree with each other.
+
+        :raises WrongModel: an item is another model's than the one asked for (its discriminator).
+        :raises PartialFailure: keys were still unread when retrying stopped: ``unprocessed`` holds
+            those requests as passed, ``done`` the items read, ``result`` the list with ``None`` there.
+        """
+        from .batch import batch_get_models  # not needed by a first request: cold start
+
+        return await batch_get_models(
+            self.transport,
+            gets,
+            table_of=lambda model: self.manager(model).table,
+            consistent=consistent,
+            concurrency=concurrency,
+            backoff=backoff,
+        )
 
     async def connect(self) -> None:
         """Create the client now instead of on the first call (transports that have one)."""

@@ -113,8 +113,9 @@ def version_condition(schema: Schema, obj: Any) -> tuple[Condition | None, int |
 
 def same_model_condition(schema: Schema) -> Condition | None:
     """``attribute_not_exists(<discriminator>) OR <discriminator> = :value`` for a model with a
-    discriminator (``None`` otherwise): a delete or condition check through it fails on an item
-    of another model of the table, and the failure returns that item (to raise ``WrongModel``).
+    discriminator (``None`` otherwise): a put, delete or condition check through it fails on an
+    item of another model of the table, and the failure returns that item (to raise ``WrongModel``).
+    Batch writes cannot carry it (BatchWriteItem takes no conditions).
 
     An absent item has no discriminator either, and an item written before its model had one
     is read as the model, so it can be deleted through it too (as reads and updates treat it).
@@ -130,6 +131,23 @@ def same_model_condition(schema: Schema) -> Condition | None:
 
 
 _GUARDS: dict[tuple[str, str], Condition] = {}
+_GUARD_PARAMS: dict[tuple[str | None, str | None], dict[str, Any]] = {}
+
+
+def _guard_params(schema: Schema, guard: Condition) -> dict[str, Any]:
+    """The request parameters of :func:`same_model_condition` (``guard``) as a request's only
+    condition: encoded once per model, copied per request (a request's parameters are its own)."""
+    ident = (schema.discriminator_attr, schema.discriminator)
+    cached = _GUARD_PARAMS.get(ident)
+    if cached is None:
+        enc = Encoder()
+        cached = _GUARD_PARAMS[ident] = {**condition_params(schema, enc, guard), **enc.params()}
+    return {
+        "ConditionExpression": cached["ConditionExpression"],
+        "ReturnValuesOnConditionCheckFailure": cached["ReturnValuesOnConditionCheckFailure"],
+        "ExpressionAttributeNames": dict(cached["ExpressionAttributeNames"]),
+        "ExpressionAttributeValues": {k: dict(v) for k, v in cached["ExpressionAttributeValues"].items()},
+    }
 
 
 def _instance(schema: Schema, key: KeyArg) -> Any:
@@ -212,16 +230,24 @@ def put_item(
     """A PutItem of ``obj``: encoded and size-checked, version checked and incremented, timestamps set.
 
     ``overwrite=False`` makes it insert-only; ``ttl`` (a duration from now) fills the TTL field.
+    Through a model with a discriminator the put only replaces an item of that model (or none):
+    :func:`same_model_condition` is ANDed with the other conditions, so another model's item
+    under the same key makes it fail instead of being overwritten. An insert-only put needs no
+    guard (no item may exist at all).
     """
     table = table or schema.require_table()
     item, changes, version_cond, expected = _stage_put(schema, obj, ttl)
-    insert_only = None
-    if not overwrite and schema.hash_key is not None:
-        insert_only = Path((schema.hash_key.attr,)).not_exists()
-    enc = Encoder()
     params: dict[str, Any] = {"TableName": table, "Item": item}
-    params.update(condition_params(schema, enc, insert_only, version_cond, condition))
-    params.update(enc.params())
+    if not overwrite and schema.hash_key is not None:
+        guard: Condition | None = Path((schema.hash_key.attr,)).not_exists()
+    else:
+        guard = same_model_condition(schema)
+    if overwrite and guard is not None and version_cond is None and condition is None:
+        params.update(_guard_params(schema, guard))  # the common put: its condition is the guard alone
+    else:
+        enc = Encoder()
+        params.update(condition_params(schema, enc, guard, version_cond, condition))
+        params.update(enc.params())
     key = {f.attr: item[f.attr] for f in schema.key_fields}
     return ItemRequest("PutItem", table, key, params, obj, changes, expected)
 
@@ -229,7 +255,8 @@ def put_item(
 def batch_put(schema: Schema, obj: Any, *, table: str | None = None) -> ItemRequest:
     """A put for a batch write: as :func:`put_item`, but with no condition (a DynamoDB limit).
 
-    A declared version is incremented but cannot be checked.
+    A declared version is incremented but cannot be checked, and the wrong-model guard cannot
+    be sent: a batch put replaces whatever item is under its key, of any model.
     """
     table = table or schema.require_table()
     item, changes, _, _ = _stage_put(schema, obj, None)
