@@ -38,9 +38,11 @@ from .errors import (
     StreamRecordError,
     TableAlreadyExists,
     TableInUse,
+    TableMismatch,
     TableNotFound,
     Throttled,
     TransactionCanceled,
+    TransactionWrongModel,
     UnknownAttribute,
     UnknownPartner,
     WrongModel,
@@ -67,6 +69,11 @@ __all__ = [
     "BatchWriter",
     "CancellationReason",
     "Change",
+    "Collection",
+    "CollectionPage",
+    "CollectionParallelScan",
+    "CollectionQuery",
+    "CollectionScan",
     "Condition",
     "ConditionCheckFailed",
     "ConnectionFailed",
@@ -110,10 +117,12 @@ __all__ = [
     "StreamRouter",
     "TableAlreadyExists",
     "TableInUse",
+    "TableMismatch",
     "TableNotFound",
     "Throttled",
     "TransactWrite",
     "TransactionCanceled",
+    "TransactionWrongModel",
     "TransportConfig",
     "UnknownAttribute",
     "UnknownPartner",
@@ -145,6 +154,13 @@ if TYPE_CHECKING:
     from .batch import BatchGetResult, BatchWriteResult
     from .batch_writer import BatchWriter
     from .query import Page, ParallelScan, Query, Scan
+    from .query.collection import (
+        Collection,
+        CollectionPage,
+        CollectionParallelScan,
+        CollectionQuery,
+        CollectionScan,
+    )
     from .retry import Backoff
     from .streams import Change, EventName, StreamRouter
     from .transactions import TransactWrite
@@ -165,6 +181,13 @@ _EXPORTS = {
     ".batch": ("BatchGetResult", "BatchWriteResult"),
     ".batch_writer": ("BatchWriter",),
     ".query": ("Page", "ParallelScan", "Query", "Scan"),
+    ".query.collection": (
+        "Collection",
+        "CollectionPage",
+        "CollectionParallelScan",
+        "CollectionQuery",
+        "CollectionScan",
+    ),
     ".retry": ("Backoff",),
     ".streams": ("Change", "EventName", "StreamRouter"),
     ".transactions": ("TransactWrite",),

@@ -22,12 +22,13 @@ cancelled. Puts and deletes are idempotent, so such a batch can simply be sent a
 cause is fixed.
 
 Managers expose these as :meth:`Manager.batch_get <dynamorm_async.manager.Manager.batch_get>` and
-:meth:`Manager.batch_write <dynamorm_async.manager.Manager.batch_write>`.
+:meth:`Manager.batch_write <dynamorm_async.manager.Manager.batch_write>`; :func:`batch_get_models`
+(:meth:`DB.batch_get <dynamorm_async.db.DB.batch_get>`) reads keys of several models at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
 
@@ -59,6 +60,8 @@ if TYPE_CHECKING:
 
     from .manager import Manager
     from .model import Model
+    from .schema import Schema
+    from .transport import Transport
 
 M = TypeVar("M", bound="Model")
 T = TypeVar("T")
@@ -231,6 +234,76 @@ async def batch_get(
         in_doubt=result.in_doubt,
         reason=result.reason,
         result=result,
+    ) from runner.last_error
+
+
+async def batch_get_models(
+    transport: Transport,
+    gets: Iterable[Model | tuple[type[Model], Any]],
+    *,
+    table_of: Callable[[type[Model]], str] | None = None,
+    consistent: bool = False,
+    concurrency: Concurrency | None = None,
+    backoff: Backoff | None = None,
+) -> list[Any]:
+    """Read items of any models (and tables) in one BatchGetItem stream, each key once however
+    often asked; see :meth:`DB.batch_get <dynamorm_async.db.DB.batch_get>`."""
+    from .model import Model
+    from .schema import schema_of
+
+    asked: list[tuple[Schema, tuple[str, KeyId]]] = []  # per request: its model and its key
+    requested: dict[tuple[str, KeyId], tuple[Any, dict[str, Any]]] = {}
+    for g in gets:
+        model, key = g if isinstance(g, tuple) and len(g) == 2 else (type(g), g)
+        if isinstance(g, type) or not isinstance(model, type) or not issubclass(model, Model):
+            raise InvalidInput(f"batch_get takes model instances or (ModelClass, key) pairs, not {g!r:.80}")
+        schema = schema_of(model)
+        item = key_item(schema, key)
+        ident = (table_of(model) if table_of is not None else schema.require_table(), key_id(item))
+        requested.setdefault(ident, (g, item))
+        asked.append((schema, ident))
+    if not asked:
+        return []
+    template: dict[str, Any] = {"ConsistentRead": True} if consistent else {}
+    key_attrs = {t: tuple(item) for (t, _), (_, item) in requested.items()}
+    one_table = next(iter(key_attrs)) if len(key_attrs) == 1 else None
+    found: dict[tuple[str, KeyId], dict[str, Any]] = {}
+    limiter, ledger = _limiter(concurrency), Ledger[tuple[str, KeyId]]()
+
+    async def send(chunk: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+        request: dict[str, dict[str, Any]] = {}
+        for t, k in chunk:
+            request.setdefault(t, {**template, "Keys": []})["Keys"].append(k)
+        async with limiter:
+            ids = [(t, key_id(k)) for t, k in chunk]
+            ledger.sending(ids)
+            try:
+                response = await transport.call("BatchGetItem", {"RequestItems": request}, table=one_table)
+            except Exception as exc:
+                ledger.failed(ids, exc)
+                raise
+        for t, raws in response.get("Responses", {}).items():
+            found.update(((t, key_id(key_from_item(key_attrs[t], raw))), raw) for raw in raws)
+        left = [(t, k) for t, e in response.get("UnprocessedKeys", {}).items() for k in e.get("Keys", [])]
+        ledger.answered(ids, {(t, key_id(k)) for t, k in left}, response)
+        return left
+
+    runner: Runner[tuple[str, dict[str, Any]]] = Runner(backoff or DEFAULT_BACKOFF)
+    await runner.run(send, chunks([(t, item) for (t, _), (_, item) in requested.items()], MAX_GET_KEYS))
+    out = [decode_item(schema, found[ident]) if ident in found else None for schema, ident in asked]
+    state = {ident: ledger.state(ident) for ident in requested if ident not in found}  # done: no item
+    if all(s == "done" for s in state.values()):
+        return out
+    unread = [requested[i][0] for i, s in state.items() if s != "done"]
+    cut = "; cancelled BatchGetItem in flight" if runner.cut else ""
+    raise _partial_failure(
+        f"batch_get: {len(unread)} key(s) not read when retrying stopped ({runner.reason}{cut})",
+        operation="BatchGetItem",
+        unprocessed=unread,
+        done=[x for x in out if x is not None],
+        in_doubt=[requested[i][0] for i, s in state.items() if s == "in_doubt"],
+        reason=runner.reason,
+        result=out,
     ) from runner.last_error
 
 
@@ -413,6 +486,7 @@ __all__ = [
     "Concurrency",
     "OnUnprocessed",
     "batch_get",
+    "batch_get_models",
     "batch_write",
     "fill_write_result",
     "write_failure",

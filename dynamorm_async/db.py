@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from .errors import InvalidInput
 from .manager import Manager
 from .model import Model
 from .schema import schema_of
 from .transport import RawTransport, Transport, TransportConfig, as_transport, build_transport
 
 if TYPE_CHECKING:
+    from .batch import Concurrency
     from .batch_writer import BatchWriter
+    from .query.collection import Collection, Collection2, Collection3, Collection4, Collection5
     from .retry import Backoff
     from .transactions import TransactWrite
 
 M = TypeVar("M", bound=Model)
+A = TypeVar("A", bound=Model)
+B = TypeVar("B", bound=Model)
+C = TypeVar("C", bound=Model)
+D = TypeVar("D", bound=Model)
+E = TypeVar("E", bound=Model)
 
 
 class DB:
@@ -79,6 +87,32 @@ class DB:
             schema_of(model).require_table()
             self.manager(model)
 
+    @overload
+    def collection(self, a: type[A], b: type[B], /) -> Collection2[A, B]: ...
+    @overload
+    def collection(self, a: type[A], b: type[B], c: type[C], /) -> Collection3[A, B, C]: ...
+    @overload
+    def collection(self, a: type[A], b: type[B], c: type[C], d: type[D], /) -> Collection4[A, B, C, D]: ...
+    @overload
+    def collection(
+        self, a: type[A], b: type[B], c: type[C], d: type[D], e: type[E], /
+    ) -> Collection5[A, B, C, D, E]: ...
+    @overload
+    def collection(self, *models: type[Model]) -> Collection[Any, tuple[list[Any], ...]]: ...
+    def collection(self, *models: type[Model]) -> Collection[Any, Any]:
+        """The models of one shared table, read together: ``.query(pk=...)`` returns a partition's
+        items each decoded into its model by the discriminator (see :mod:`dynamorm_async.query.collection`).
+
+        :raises ModelError: a model has no discriminator, or the models do not share one table.
+        :raises InvalidInput: no model, something else than a model class, or a model given twice.
+        """
+        from .query.collection import collection_of  # not needed by a first request: cold start
+
+        for model in models:
+            if not (isinstance(model, type) and issubclass(model, Model)):
+                raise InvalidInput(f"collection() takes model classes, not {model!r:.80}")
+        return collection_of([self.manager(model) for model in models])
+
     def transact_write(self, *, token: str | None = None) -> TransactWrite:
         """A new write transaction (see :mod:`dynamorm_async.transactions`); ``async with`` commits it.
 
@@ -112,6 +146,39 @@ class DB:
         from .transactions import transact_get  # not needed by a first request: cold start
 
         return await transact_get(self.transport, gets, table_of=lambda model: self.manager(model).table)
+
+    async def batch_get(
+        self,
+        gets: Sequence[Model | tuple[type[Model], Any]],
+        *,
+        consistent: bool = False,
+        concurrency: Concurrency | None = None,
+        backoff: Backoff | None = None,
+    ) -> list[Any]:
+        """Read any number of items of any models (instances or ``(ModelClass, key)`` pairs), e.g. a
+        customer and its orders from one table, in BatchGetItem requests of 100 keys.
+
+        Returns one entry per request, in order: the item decoded into the model asked for there,
+        or ``None`` where no item exists (typed ``Any``, as :meth:`transact_get`: a list cannot
+        say each position's model). A key asked for twice is read once. Unprocessed keys are
+        retried as :meth:`Manager.batch_get <dynamorm_async.manager.Manager.batch_get>` retries
+        them (``concurrency``, ``backoff``, the active deadline). Not a snapshot: use
+        :meth:`transact_get` when the items must agree with each other.
+
+        :raises WrongModel: an item is another model's than the one asked for (its discriminator).
+        :raises PartialFailure: keys were still unread when retrying stopped: ``unprocessed`` holds
+            those requests as passed, ``done`` the items read, ``result`` the list with ``None`` there.
+        """
+        from .batch import batch_get_models  # not needed by a first request: cold start
+
+        return await batch_get_models(
+            self.transport,
+            gets,
+            table_of=lambda model: self.manager(model).table,
+            consistent=consistent,
+            concurrency=concurrency,
+            backoff=backoff,
+        )
 
     async def connect(self) -> None:
         """Create the client now instead of on the first call (transports that have one)."""

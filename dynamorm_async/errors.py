@@ -13,7 +13,7 @@ The tree::
     │   ├── KeyUpdateError         an update expression touches a key attribute
     │   ├── InvalidCursor          a pagination cursor that is tampered, foreign or malformed
     │   ├── DuplicateKey           a batch or transaction names the same item twice
-    │   ├── WrongModel             a read found an item whose discriminator names another model
+    │   ├── WrongModel             a read or write met an item whose discriminator names another model
     │   ├── StreamRecordError      a DynamoDB Streams record that cannot be read as its model
     │   └── ModelValidationError   pydantic rejected the item's data (wraps pydantic's error)
     │       └── InvalidStoredItem  a stored item does not decode as its model (table, key, attribute)
@@ -76,7 +76,9 @@ class InvalidInput(DynamORMError, ValueError):
 
 class WrongModel(InvalidInput):
     """A read through one model found an item of another model of the same table (its
-    discriminator attribute names another value); ``table``, ``key``, ``expected``, ``found`` say which."""
+    discriminator attribute names another value), or a write through it met one and was refused
+    (its guard condition failed: nothing was written); ``table``, ``key``, ``expected``,
+    ``found`` say which."""
 
     def __init__(
         self, message: str, *, table: str | None, key: Mapping[str, Any], expected: str, found: str
@@ -362,7 +364,7 @@ class TransactionCanceled(ServiceError):
 
 class TransactionWrongModel(TransactionCanceled, WrongModel):
     """A transaction was cancelled because one of its requests met an item of another model of
-    the table (a delete, condition check or update through the wrong model, refused by DynamoDB).
+    the table (a put, update, delete or condition check through the wrong model, refused by DynamoDB).
 
     Both a :class:`TransactionCanceled` (``reasons``, per request; that request's ``item`` is
     ``None``) and a :class:`WrongModel` (``table``, ``key``, ``expected``, ``found`` of the first

@@ -145,7 +145,8 @@ class Manager(Generic[M]):
         set, and ``ttl`` (a duration from now) fills the TTL field. The instance is updated in
         place only once DynamoDB has accepted the write, and returned. ``exactly_once`` sends
         it as a one-item transaction with an idempotency token (twice the write capacity; see
-        :mod:`dynamorm_async.exactly_once`).
+        :mod:`dynamorm_async.exactly_once`). Through a model with a discriminator the put never
+        replaces another model's item under the same key: :class:`WrongModel`, nothing written.
         """
         request = put_item(
             self.schema, obj, condition=condition, overwrite=overwrite, ttl=ttl, table=self.table
@@ -360,7 +361,8 @@ class Manager(Generic[M]):
         Everything is encoded and size-checked first; a key named twice raises
         :class:`DuplicateKey` before anything is sent. Timestamps are set as :meth:`put` sets
         them. A batch write cannot be conditional (a DynamoDB limit): a declared version is
-        incremented but not checked; use :meth:`put` or a transaction when the check matters.
+        incremented but not checked, and a put replaces an item of any model under its key (no
+        wrong-model guard); use :meth:`put` or a transaction when the check matters.
         Unprocessed writes are retried like :meth:`batch_get`'s keys; what is left raises
         :class:`PartialFailure` or, with ``on_unprocessed="return"``, is listed in the
         :class:`~dynamorm_async.batch.BatchWriteResult`. Written instances are updated in place.

@@ -26,7 +26,7 @@ item as it is now, decoded with that request's model. An update needs its item, 
 ``Manager.update`` does (``upsert=True`` creates it): for a missing one the reason is
 ``ConditionalCheckFailed`` with ``item=None`` and a message naming the missing item.
 
-Through a model with a discriminator (several models in one table), updates, deletes and
+Through a model with a discriminator (several models in one table), puts, updates, deletes and
 condition checks only apply to that model's items: a request that meets another model's item
 cancels the transaction with :class:`~dynamorm_async.errors.TransactionWrongModel`, which is
 both a ``TransactionCanceled`` and a ``WrongModel``.

@@ -27,7 +27,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..db import DB
 from ..errors import DynamORMError, InvalidInput, UnknownPartner
@@ -39,7 +39,15 @@ from .context import ACTIVE, Active, PartnerScopeError, enter_scope
 from .credentials import PartnerCredentials
 from .transports import PartnerTransport, RoutingTransport
 
+if TYPE_CHECKING:
+    from ..query.collection import Collection, Collection2, Collection3, Collection4, Collection5
+
 M = TypeVar("M", bound=Model)
+A = TypeVar("A", bound=Model)
+B = TypeVar("B", bound=Model)
+C = TypeVar("C", bound=Model)
+D = TypeVar("D", bound=Model)
+E = TypeVar("E", bound=Model)
 
 logger = logging.getLogger("dynamorm_async.accounts")
 
@@ -291,6 +299,23 @@ class MultiAccountDB:
         raise :class:`UnknownPartner`.
         """
         return self._routing_db.manager(model)
+
+    @overload
+    def collection(self, a: type[A], b: type[B], /) -> Collection2[A, B]: ...
+    @overload
+    def collection(self, a: type[A], b: type[B], c: type[C], /) -> Collection3[A, B, C]: ...
+    @overload
+    def collection(self, a: type[A], b: type[B], c: type[C], d: type[D], /) -> Collection4[A, B, C, D]: ...
+    @overload
+    def collection(
+        self, a: type[A], b: type[B], c: type[C], d: type[D], e: type[E], /
+    ) -> Collection5[A, B, C, D, E]: ...
+    @overload
+    def collection(self, *models: type[Model]) -> Collection[Any, tuple[list[Any], ...]]: ...
+    def collection(self, *models: type[Model]) -> Collection[Any, Any]:
+        """A collection (:meth:`DB.collection`) whose every read goes to the partner active in
+        the calling task, as :meth:`manager`'s calls do; its cursors are bound to that partner."""
+        return self._routing_db.collection(*models)
 
     def register(self, *models: type[Model]) -> None:
         """Compile the models' schemas and make their managers now (e.g. in Lambda's init phase)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
@@ -75,8 +75,12 @@ def _check_count(what: str, n: int | None) -> int | None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class _Read(Generic[M]):
-    """What queries and scans share: filter, projection, index, consistency, limits and paging."""
+class Read(Generic[M]):
+    """What queries and scans share: filter, projection, index, consistency, limits and paging.
+
+    Typed collections (:mod:`.collection`) subclass it too, and decode the raw items of
+    :meth:`_raw_pages` and :meth:`_raw_page` themselves.
+    """
 
     manager: Manager[M]
     filter_condition: Condition | None = None
@@ -191,20 +195,22 @@ class _Read(Generic[M]):
         return size
 
     # ---------------------------------------------------------------- running
-    def _decoder(self, plan: ReadPlan) -> Callable[[Item], M]:
+    def decoder(self, plan: ReadPlan) -> Callable[[Item], M]:
         """How this read's items become models: validated, or built as read (projections)."""
         schema = self.manager.schema
         decode: Callable[[Item], M] = schema.decode_partial if plan.partial else schema.decode
         return decode
 
-    async def __aiter__(self) -> AsyncIterator[M]:
-        """Every item, page after page (one request at a time), at most ``limit`` of them.
+    async def _raw_pages(
+        self, plan: ReadPlan, keep: Callable[[list[Item]], list[Item]] | None = None
+    ) -> AsyncGenerator[list[Item], None]:
+        """The raw items of each response, one request at a time, at most ``limit`` in all.
 
-        Every page is read where the first was (the partner active when iteration started).
+        ``keep`` screens each response's items before they are counted (a collection sets aside
+        items of no model it knows). Every page is read where the first was (the partner active
+        when iteration started). Close the generator when stopping early (``aclosing``).
         """
-        plan = self.plan()
         transport = bind(self.manager.transport)
-        decode = self._decoder(plan)
         remaining = self.max_items
 
         def limit() -> int | None:
@@ -212,24 +218,33 @@ class _Read(Generic[M]):
 
         async with aclosing(pages(transport.call, plan, limit=limit)) as responses:
             async for response in responses:
-                for raw in response.get("Items", ()):
+                got: list[Item] = response.get("Items") or []
+                if keep is not None:
+                    got = keep(got)
+                if remaining is not None:
+                    got = got[:remaining]
+                    remaining -= len(got)
+                if got:
+                    yield got
+                if remaining is not None and remaining <= 0:
+                    return
+
+    async def __aiter__(self) -> AsyncIterator[M]:
+        """Every item, page after page (one request at a time), at most ``limit`` of them.
+
+        Every page is read where the first was (the partner active when iteration started).
+        """
+        plan = self.plan()
+        decode = self.decoder(plan)
+        async with aclosing(self._raw_pages(plan)) as batches:
+            async for batch in batches:
+                for raw in batch:
                     yield decode(raw)
-                    if remaining is not None:
-                        remaining -= 1
-                        if remaining <= 0:
-                            return
 
-    async def page(self, cursor: str | None = None) -> Page[M]:
-        """One page of items, from the start or from ``cursor``, and the cursor for the next page.
+    async def _raw_page(self, cursor: str | None = None) -> tuple[ReadPlan, list[Item], str | None]:
+        """One page's plan, raw items and next cursor: what :meth:`page` decodes.
 
-        A page holds ``limit`` items (or ``page_size`` when no limit is set), reading as many
-        requests as the filter needs, fewer at the end; with neither set it is one DynamoDB
-        response. The cursor is signed when the manager has a cursor secret, and bound to the
-        transport's label (the partner active now): only a ``page()`` under the same partner
-        (or, for a cursor made under none, under none) takes it back.
-
-        :raises InvalidCursor: ``cursor`` is malformed, altered, unsigned where signing is
-            configured, was made by another query or under another partner; nothing is sent then.
+        :raises InvalidCursor: as :meth:`page`.
         """
         plan = self.plan()
         transport = bind(self.manager.transport)
@@ -256,14 +271,28 @@ class _Read(Generic[M]):
                 next_key = last
                 if want is None:
                     break
-        decode = self._decoder(plan)
-        items = [decode(raw) for raw in raws]
         if next_key is None:
-            return Page(items, None)
+            return plan, raws, None
         cursor_out = encode_cursor(
             next_key, fingerprint=plan.fingerprint, keys=self.manager.cursor_secret, label=label
         )
-        return Page(items, cursor_out)
+        return plan, raws, cursor_out
+
+    async def page(self, cursor: str | None = None) -> Page[M]:
+        """One page of items, from the start or from ``cursor``, and the cursor for the next page.
+
+        A page holds ``limit`` items (or ``page_size`` when no limit is set), reading as many
+        requests as the filter needs, fewer at the end; with neither set it is one DynamoDB
+        response. The cursor is signed when the manager has a cursor secret, and bound to the
+        transport's label (the partner active now): only a ``page()`` under the same partner
+        (or, for a cursor made under none, under none) takes it back.
+
+        :raises InvalidCursor: ``cursor`` is malformed, altered, unsigned where signing is
+            configured, was made by another query or under another partner; nothing is sent then.
+        """
+        plan, raws, cursor_out = await self._raw_page(cursor)
+        decode = self.decoder(plan)
+        return Page([decode(raw) for raw in raws], cursor_out)
 
     async def count(self) -> int:
         """How many items match (``Select=COUNT`` over every page), capped at ``limit``."""
@@ -295,7 +324,7 @@ class _Read(Generic[M]):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Query(_Read[M]):
+class Query(Read[M]):
     """An immutable DynamoDB Query: key condition plus filter, projection, index, order, limits.
 
     Made by :meth:`Manager.query`; iterate it with ``async for``, or call :meth:`page`,
@@ -405,7 +434,7 @@ class Query(_Read[M]):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Scan(_Read[M]):
+class Scan(Read[M]):
     """An immutable DynamoDB Scan of the table or an index; :meth:`parallel` splits it in segments.
 
     Made by :meth:`Manager.scan`; iterate it with ``async for``, or call :meth:`page`,

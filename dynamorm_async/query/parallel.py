@@ -51,16 +51,18 @@ def _single_error() -> Iterator[None]:
 class _Items(Generic[M]):
     """The consumer's side of a parallel scan: decodes the pages workers hand over."""
 
-    __slots__ = ("_buffer", "_decode", "_left", "_receive")
+    __slots__ = ("_buffer", "_decode", "_keep", "_left", "_receive")
 
     def __init__(
         self,
         receive: MemoryObjectReceiveStream[list[Item]],
         decode: Callable[[Item], M],
         limit: int | None,
+        keep: Callable[[list[Item]], list[Item]] | None = None,
     ) -> None:
         self._receive = receive
         self._decode = decode
+        self._keep = keep
         self._buffer: collections.deque[Item] = collections.deque()
         self._left = limit
 
@@ -74,9 +76,10 @@ class _Items(Generic[M]):
             raise StopAsyncIteration
         while not self._buffer:
             try:
-                self._buffer.extend(await self._receive.receive())
+                got = await self._receive.receive()
             except (anyio.EndOfStream, anyio.ClosedResourceError):
                 raise StopAsyncIteration from None
+            self._buffer.extend(got if self._keep is None else self._keep(got))
         raw = self._buffer.popleft()
         if self._left is not None:
             self._left -= 1
@@ -92,12 +95,15 @@ class ParallelScan(Generic[M]):
     Each segment is paged by its own task in an anyio task group; pages reach the caller through
     a bounded memory stream, so a slow consumer slows the workers down. Leaving the
     ``async with`` block, early or by an error, cancels the workers before it returns.
-    Items come in no particular order, each exactly once.
+    Items come in no particular order, each exactly once. ``keep`` screens each page as it
+    reaches the consumer, before its items are decoded or counted (a collection sets aside the
+    items of no model it knows).
     """
 
     scan: Scan[M]
     segments: int
     concurrency: int
+    keep: Callable[[list[Item]], list[Item]] | None = None
 
     def _plans(self, *, count: bool = False) -> list[ReadPlan]:
         return [self.scan.segment(i, self.segments).plan(count=count) for i in range(self.segments)]
@@ -115,8 +121,7 @@ class ParallelScan(Generic[M]):
         plans = self._plans()  # compile (and validate) everything before starting a task
         scan = self.scan
         call = bind(scan.manager.transport).call
-        schema = scan.manager.schema
-        decode = schema.decode_partial if plans[0].partial else schema.decode
+        decode = scan.decoder(plans[0])
         page_size = scan.request_limit
         limiter = anyio.CapacityLimiter(self.concurrency)
         send, receive = anyio.create_memory_object_stream[list["Item"]](max_buffer_size=self.concurrency)
@@ -145,7 +150,7 @@ class ParallelScan(Generic[M]):
                     for plan in plans:
                         tg.start_soon(worker, plan, send.clone())
                 try:
-                    yield _Items(receive, decode_one, scan.max_items)
+                    yield _Items(receive, decode_one, scan.max_items, self.keep)
                 finally:
                     receive.close()
                     tg.cancel_scope.cancel()

@@ -20,6 +20,7 @@ from .common import (
     projection_params,
     projection_paths,
 )
+from .guards import version_condition
 from .items import (
     ItemRequest,
     batch_put,
@@ -28,7 +29,6 @@ from .items import (
     get_item,
     put_item,
     update_item,
-    version_condition,
 )
 from .many import (
     MAX_GET_KEYS,

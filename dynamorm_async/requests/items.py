@@ -30,6 +30,7 @@ from ..expressions import (
 )
 from ..keyspecs import key_field_values, render_key
 from .common import KeyArg, Projection, check_paths, condition_params, key_item, projection_params
+from .guards import guard_params, same_model_condition, version_condition
 
 if TYPE_CHECKING:
     from ..marshal import Item
@@ -94,42 +95,6 @@ class ItemRequest(NamedTuple):
         if self.operation == "DeleteItem":
             return {"DeleteRequest": {"Key": self.key}}
         raise InvalidInput(f"a batch write holds puts and deletes, not {self.operation}")
-
-
-# --------------------------------------------------------------------------- versions
-
-
-def version_condition(schema: Schema, obj: Any) -> tuple[Condition | None, int | None, int | None]:
-    """The optimistic-locking condition for writing ``obj``, the version it expects, and the next one."""
-    v = schema.version
-    if v is None:
-        return None, None, None
-    current = getattr(obj, v.name)
-    path: Path[int] = Path((v.attr,), v.codec)
-    if not current:
-        return path.not_exists(), 0, 1
-    return path == current, current, current + 1
-
-
-def same_model_condition(schema: Schema) -> Condition | None:
-    """``attribute_not_exists(<discriminator>) OR <discriminator> = :value`` for a model with a
-    discriminator (``None`` otherwise): a delete or condition check through it fails on an item
-    of another model of the table, and the failure returns that item (to raise ``WrongModel``).
-
-    An absent item has no discriminator either, and an item written before its model had one
-    is read as the model, so it can be deleted through it too (as reads and updates treat it).
-    """
-    if schema.discriminator is None or schema.discriminator_attr is None:
-        return None
-    ident = (schema.discriminator_attr, schema.discriminator)
-    guard = _GUARDS.get(ident)
-    if guard is None:  # an immutable value: built once per model, not per request
-        dpath: Path[Any] = Path((schema.discriminator_attr,))
-        guard = _GUARDS[ident] = dpath.not_exists() | (dpath == schema.discriminator)
-    return guard
-
-
-_GUARDS: dict[tuple[str, str], Condition] = {}
 
 
 def _instance(schema: Schema, key: KeyArg) -> Any:
@@ -212,16 +177,24 @@ def put_item(
     """A PutItem of ``obj``: encoded and size-checked, version checked and incremented, timestamps set.
 
     ``overwrite=False`` makes it insert-only; ``ttl`` (a duration from now) fills the TTL field.
+    Through a model with a discriminator the put only replaces an item of that model (or none):
+    :func:`same_model_condition` is ANDed with the other conditions, so another model's item
+    under the same key makes it fail instead of being overwritten. An insert-only put needs no
+    guard (no item may exist at all).
     """
     table = table or schema.require_table()
     item, changes, version_cond, expected = _stage_put(schema, obj, ttl)
-    insert_only = None
-    if not overwrite and schema.hash_key is not None:
-        insert_only = Path((schema.hash_key.attr,)).not_exists()
-    enc = Encoder()
     params: dict[str, Any] = {"TableName": table, "Item": item}
-    params.update(condition_params(schema, enc, insert_only, version_cond, condition))
-    params.update(enc.params())
+    if not overwrite and schema.hash_key is not None:
+        guard: Condition | None = Path((schema.hash_key.attr,)).not_exists()
+    else:
+        guard = same_model_condition(schema)
+    if overwrite and guard is not None and version_cond is None and condition is None:
+        params.update(guard_params(schema, guard))  # the common put: its condition is the guard alone
+    else:
+        enc = Encoder()
+        params.update(condition_params(schema, enc, guard, version_cond, condition))
+        params.update(enc.params())
     key = {f.attr: item[f.attr] for f in schema.key_fields}
     return ItemRequest("PutItem", table, key, params, obj, changes, expected)
 
@@ -229,7 +202,8 @@ def put_item(
 def batch_put(schema: Schema, obj: Any, *, table: str | None = None) -> ItemRequest:
     """A put for a batch write: as :func:`put_item`, but with no condition (a DynamoDB limit).
 
-    A declared version is incremented but cannot be checked.
+    A declared version is incremented but cannot be checked, and the wrong-model guard cannot
+    be sent: a batch put replaces whatever item is under its key, of any model.
     """
     table = table or schema.require_table()
     item, changes, _, _ = _stage_put(schema, obj, None)

@@ -87,3 +87,11 @@ def test_old_validation_error_name_warns_and_is_the_new_class() -> None:
             old = module.ValidationError
         assert old is dynamorm_async.ServiceValidationError
     assert "ValidationError" not in dynamorm_async.__all__
+
+
+def test_every_error_of_the_tree_is_exported_from_the_package() -> None:
+    import dynamorm_async.errors as errors_module
+
+    assert set(errors_module.__all__) <= set(dynamorm_async.__all__)
+    for name in errors_module.__all__:
+        assert getattr(dynamorm_async, name) is getattr(errors_module, name)
