@@ -143,3 +143,21 @@ async def test_keys_are_stored_as_the_templates_say(shop: ModuleType, seeded: DB
     order = by_sk["ORDER#2026-03-01T09:00:00.000000Z#o1"]
     assert order["gsi1pk"] == {"S": "STATUS#placed"}
     assert order["order_id"] == {"S": "o1"}
+
+
+async def test_the_example_runs_as_a_script(
+    shop: ModuleType, dynamodb_local: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python examples/single_table/shop.py`` seeds the table and prints each pattern's answer."""
+    monkeypatch.setenv("DYNAMODB_ENDPOINT", dynamodb_local)
+    async with DB(region="us-east-1", endpoint_url=dynamodb_local) as db:
+        try:
+            await db.manager(shop.Customer).delete_table()
+        except TableNotFound:
+            pass
+        await shop.main()
+        await db.manager(shop.Customer).delete_table(wait=False)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" ", 1)[0] for line in lines] == ["1", "2", "3", "4", "5", "6"]
+    assert lines[1] == "2 1 customer, 2 orders, 4 lines"
+    assert lines[3] == "4 ['tea', 'cups', 'pot']"
