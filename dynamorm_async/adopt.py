@@ -11,7 +11,7 @@ a discriminator; a stored discriminator always wins over the keys.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel
 
@@ -19,9 +19,8 @@ from .errors import InvalidInput
 from .schema import schema_of
 
 if TYPE_CHECKING:
+    from .model import Model
     from .schema import Schema
-
-T = TypeVar("T", bound=BaseModel)
 
 
 def keys_fit(schema: Schema, item: Mapping[str, Any]) -> bool:
@@ -55,7 +54,7 @@ def schema_by_keys(schemas: Iterable[Schema], item: Mapping[str, Any]) -> Schema
     return found[0] if len(found) == 1 else None
 
 
-def model_by_keys(models: Iterable[type[T]], item: Mapping[str, Any]) -> type[T] | None:
+def model_by_keys(models: Iterable[type[Model]], item: Mapping[str, Any]) -> type[Model] | None:
     """The model of a stored item that has no discriminator, told by the shape of its keys.
 
     ``models`` are models of one table; ``item`` is a raw item or just its key, in DynamoDB JSON
@@ -86,7 +85,7 @@ def model_by_keys(models: Iterable[type[T]], item: Mapping[str, Any]) -> type[T]
     found = schema_by_keys(schemas, item)
     if found is None:
         return None
-    return cast("type[T]", found.model)  # one of the models given
+    return cast("type[Model]", found.model)  # one of the models given
 
 
 __all__ = ["keys_fit", "model_by_keys", "schema_by_keys", "schemas_by_keys"]
