@@ -65,7 +65,8 @@ def model_by_keys(models: Iterable[type[Model]], item: Mapping[str, Any]) -> typ
     looked at (a stored value always wins over a guess: read it first).
 
     :raises InvalidInput: ``models`` is empty, holds something other than a model class, or
-        models of different tables; ``item`` is not a mapping.
+        models of different tables; ``item`` is not a mapping, or holds a key attribute that is
+        not in DynamoDB JSON (``"CUSTOMER#c1"`` rather than ``{"S": "CUSTOMER#c1"}``).
     """
     if not isinstance(models, Iterable) or isinstance(models, (str, bytes, Mapping)):
         raise InvalidInput(f"model_by_keys takes a list of model classes, not {type(models).__name__}")
@@ -82,6 +83,12 @@ def model_by_keys(models: Iterable[type[Model]], item: Mapping[str, Any]) -> typ
         raise InvalidInput(f"model_by_keys takes models of one table, not {names}")
     if not isinstance(item, Mapping):
         raise InvalidInput(f"model_by_keys takes a raw item or key (a mapping), not {type(item).__name__}")
+    for attr in {f.attr for s in schemas for f in s.key_fields}:
+        if attr in item and not isinstance(item[attr], Mapping):
+            raise InvalidInput(
+                f"model_by_keys takes items in DynamoDB JSON: {attr!r} should be like {{'S': '...'}}, "
+                f"not a {type(item[attr]).__name__}"
+            )
     found = schema_by_keys(schemas, item)
     if found is None:
         return None

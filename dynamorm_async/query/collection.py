@@ -11,8 +11,10 @@ decoded into its own model by the discriminator attribute.
 
 A collection query reads one partition with no discriminator filter (every model is wanted), and
 pages and cursors as any query (:class:`~.builders.Read`): signed when the DB signs, bound to the
-partition, to the collection's models and to the partner. Items whose discriminator names none of
-the collection's models (or that have none) are never dropped and never crash a read: they are
+partition, to the collection's models and to the partner. An item with no discriminator goes to
+the one model whose key templates its keys fit (:mod:`dynamorm_async.adopt`). Items whose
+discriminator names none of the collection's models (or that have none and fit no single model's
+templates) are never dropped and never crash a read: they are
 set aside as raw items in ``page.unknown``, or the query's ``.unknown`` list when iterating, with
 one warning log record per page that had any.
 

@@ -134,6 +134,7 @@ def test_a_stored_discriminator_is_not_what_key_inference_reads() -> None:
         ([Customer, object], key("a", "b")),
         ([Customer, User], key("a", "b")),  # two tables
         ([Customer], "CUSTOMER#c1"),  # not a mapping
+        ([Customer], {"pk": "CUSTOMER#c1", "sk": "PROFILE"}),  # not DynamoDB JSON
     ],
 )
 def test_bad_arguments_are_refused_with_invalid_input(models: Any, item: Any) -> None:
