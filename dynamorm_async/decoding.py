@@ -104,7 +104,7 @@ def decode_full(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
     """A validated model instance from a whole item (attributes the model does not know are ignored)."""
     check_model(schema, item)
     data = _fields(schema, item)
-    if schema.template_keys:
+    if schema.template_keys and not _template_fields(schema) <= data.keys():
         _fields_from_keys(schema, item, data)
     try:
         return schema.model.model_validate(data, by_name=True)
@@ -117,6 +117,17 @@ def decode_full(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
 
 
 _ADAPTERS: dict[tuple[type, str], pydantic.TypeAdapter[Any]] = {}
+_TEMPLATE_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _template_fields(schema: Schema) -> frozenset[str]:
+    """Every field named by a key template of the model (cached): an item holding them all as
+    attributes needs no parsing of its keys, the common case on the read path."""
+    names = _TEMPLATE_FIELDS.get(schema.model)
+    if names is None:
+        templates = [spec.template for spec in schema.template_keys if spec.template is not None]
+        names = _TEMPLATE_FIELDS[schema.model] = frozenset(n for t in templates for n in t.fields)
+    return names
 
 
 def field_adapter(schema: Schema, name: str) -> pydantic.TypeAdapter[Any]:
