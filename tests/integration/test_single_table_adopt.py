@@ -128,6 +128,7 @@ async def test_legacy_items_read_at_once_and_a_backfill_tags_them(
     assert [item["sk"]["S"] for item in query.unknown] == ["NOTE#1"]
     got = await db.manager(Order).get({"customer_id": "c1", "created_at": T[1], "order_id": "o1"})
     assert got == orders[1]
+    assert [o async for o in db.manager(Order).query(Order.attr.customer_id == "c1")] == orders
 
     # A dry run counts and writes nothing.
     collection = db.collection(Customer, Order)
