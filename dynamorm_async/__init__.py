@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._lazy import lazy_exports
+from .adopt import model_by_keys
 from .db import DB
 from .errors import (
     AssumeRoleError,
@@ -63,6 +64,7 @@ __all__ = [
     "AccountConfig",
     "AssumeRoleError",
     "Attribute",
+    "BackfillResult",
     "Backoff",
     "BatchGetResult",
     "BatchWriteResult",
@@ -135,6 +137,7 @@ __all__ = [
     "enable_xray_tracing",
     "get_lambda_memory_mb",
     "is_lambda_environment",
+    "model_by_keys",
     "optimize_for_memory",
     "with_lambda_timeout",
     "__version__",
@@ -154,6 +157,7 @@ if TYPE_CHECKING:
     from .batch import BatchGetResult, BatchWriteResult
     from .batch_writer import BatchWriter
     from .query import Page, ParallelScan, Query, Scan
+    from .query.backfill import BackfillResult
     from .query.collection import (
         Collection,
         CollectionPage,
@@ -181,6 +185,7 @@ _EXPORTS = {
     ".batch": ("BatchGetResult", "BatchWriteResult"),
     ".batch_writer": ("BatchWriter",),
     ".query": ("Page", "ParallelScan", "Query", "Scan"),
+    ".query.backfill": ("BackfillResult",),
     ".query.collection": (
         "Collection",
         "CollectionPage",

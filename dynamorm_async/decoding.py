@@ -6,6 +6,10 @@ pydantic refuses. The fast path decodes with each field's codec in one loop; onl
 fails does the slow path look at each attribute, turn NULLs into ``None`` and name the table,
 the key and the attribute at fault. Projected reads validate each field they read with its own
 type, so they return the same typed values (datetime, UUID, Enum, nested model) as full reads.
+
+Fields of a key template that an item does not hold as attributes of their own (a projection
+that left them out, or an item another tool wrote with only ``pk``/``sk``) are parsed back from
+the stored keys, so such items read in full as well.
 """
 
 from __future__ import annotations
@@ -100,6 +104,8 @@ def decode_full(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
     """A validated model instance from a whole item (attributes the model does not know are ignored)."""
     check_model(schema, item)
     data = _fields(schema, item)
+    if schema.template_keys and not _template_fields(schema) <= data.keys():
+        _fields_from_keys(schema, item, data)
     try:
         return schema.model.model_validate(data, by_name=True)
     except pydantic.ValidationError as exc:
@@ -111,6 +117,17 @@ def decode_full(schema: Schema, item: Mapping[str, AttributeValue]) -> Any:
 
 
 _ADAPTERS: dict[tuple[type, str], pydantic.TypeAdapter[Any]] = {}
+_TEMPLATE_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _template_fields(schema: Schema) -> frozenset[str]:
+    """Every field named by a key template of the model (cached): an item holding them all as
+    attributes needs no parsing of its keys, the common case on the read path."""
+    names = _TEMPLATE_FIELDS.get(schema.model)
+    if names is None:
+        templates = [spec.template for spec in schema.template_keys if spec.template is not None]
+        names = _TEMPLATE_FIELDS[schema.model] = frozenset(n for t in templates for n in t.fields)
+    return names
 
 
 def field_adapter(schema: Schema, name: str) -> pydantic.TypeAdapter[Any]:
@@ -123,9 +140,10 @@ def field_adapter(schema: Schema, name: str) -> pydantic.TypeAdapter[Any]:
 
 
 def _fields_from_keys(schema: Schema, item: Mapping[str, AttributeValue], data: dict[str, Any]) -> None:
-    """Fill fields a projection did not read from the template keys it did read (a KEYS_ONLY
-    index, a projection without the key fields): each key is parsed back through its template and
-    the fields' key texts. A key that does not fit its template is left alone."""
+    """Fill fields an item does not hold from the template keys it does (a KEYS_ONLY index, a
+    projection without the key fields, an item written by another tool with only its keys): each
+    key is parsed back through its template and the fields' key texts. A key that does not fit
+    its template is left alone."""
     for spec in schema.template_keys:
         template = spec.template
         av = item.get(spec.attr)

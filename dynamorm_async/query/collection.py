@@ -11,8 +11,10 @@ decoded into its own model by the discriminator attribute.
 
 A collection query reads one partition with no discriminator filter (every model is wanted), and
 pages and cursors as any query (:class:`~.builders.Read`): signed when the DB signs, bound to the
-partition, to the collection's models and to the partner. Items whose discriminator names none of
-the collection's models (or that have none) are never dropped and never crash a read: they are
+partition, to the collection's models and to the partner. An item with no discriminator goes to
+the one model whose key templates its keys fit (:mod:`dynamorm_async.adopt`). Items whose
+discriminator names none of the collection's models (or that have none and fit no single model's
+templates) are never dropped and never crash a read: they are
 set aside as raw items in ``page.unknown``, or the query's ``.unknown`` list when iterating, with
 one warning log record per page that had any.
 
@@ -41,6 +43,7 @@ from .routing import Router, checked_filter
 if TYPE_CHECKING:
     from ..manager import Manager
     from ..marshal import AttributeValue, Item
+    from .backfill import BackfillResult
     from .parallel import ParallelScan
 
 U = TypeVar("U")
@@ -342,6 +345,26 @@ class Collection(Generic[U, L]):
     def scan(self) -> CollectionScan[U, L]:
         """The whole table, each item decoded into its model; ``.parallel(n)`` splits it."""
         return CollectionScan(CollectionScanRead(manager=self.managers[0], router=self.router), self.router)
+
+    async def backfill(
+        self, *, segments: int = 4, concurrency: int | None = None, dry_run: bool = False
+    ) -> BackfillResult:
+        """Write the discriminator into every item of the table that has none and whose keys fit
+        exactly one of the collection's key templates (with the template fields it lacks), by a
+        parallel scan and one conditional update per item; see :mod:`.backfill`.
+
+        ``dry_run`` scans and counts without writing. Give every model of the table: items whose
+        keys fit none are reported in ``unmatched``.
+
+        :raises ModelError: none of the collection's models declares key templates.
+        :raises InvalidInput: ``segments`` or ``concurrency`` is not a positive int.
+        """
+        from .backfill import run_backfill
+
+        scan = CollectionScanRead(manager=self.managers[0], router=self.router)
+        return await run_backfill(
+            self.managers, self.router, scan, segments=segments, concurrency=concurrency, dry_run=dry_run
+        )
 
     def __repr__(self) -> str:
         return f"Collection({', '.join(m.__name__ for m in self.models)})"

@@ -25,7 +25,7 @@ M = TypeVar("M", bound=Model)
 
 
 @contextmanager
-def _single_error() -> Iterator[None]:
+def single_error() -> Iterator[None]:
     """Raise a task group's error as itself, so callers catch ``Throttled``, not a group.
 
     When several tasks failed alike (every segment of a missing table), the first is raised;
@@ -144,7 +144,7 @@ class ParallelScan(Generic[M]):
             result: M = decode(raw)
             return result
 
-        with _single_error():
+        with single_error():
             async with anyio.create_task_group() as tg:
                 with send:
                     for plan in plans:
@@ -177,7 +177,7 @@ class ParallelScan(Generic[M]):
             async for response in pages(call, plan, limit=limit, limiter=limiter):
                 totals[i] += int(response.get("Count", 0))
 
-        with _single_error():
+        with single_error():
             async with anyio.create_task_group() as tg:
                 for i, plan in enumerate(plans):
                     tg.start_soon(worker, i, plan)
@@ -191,4 +191,4 @@ class ParallelScan(Generic[M]):
         )
 
 
-__all__ = ["ParallelScan"]
+__all__ = ["ParallelScan", "single_error"]

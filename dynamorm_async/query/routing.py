@@ -1,5 +1,10 @@
 """How a collection tells its items apart: the discriminator value of each raw item names its
 model's schema; items that name none of the collection's models are set aside, and reported.
+
+An item with no discriminator at all (written before the table had models, or by another tool)
+goes to the one model whose key templates its stored keys fit (:func:`~..adopt.schema_by_keys`);
+when none or several fit it is set aside too. An item whose discriminator names a value none of
+the models writes stays aside: a stored value is never overruled by a guess from the keys.
 """
 
 from __future__ import annotations
@@ -8,6 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from ..adopt import schema_by_keys
 from ..errors import InvalidInput, UnknownAttribute
 from ..expressions import Condition
 from ..model import Model
@@ -25,18 +31,23 @@ logger = logging.getLogger("dynamorm_async.query")
 class Router:
     """Discriminator value -> model: decodes each item into its model, sets the others aside."""
 
-    __slots__ = ("attr", "models", "schemas", "table", "values")
+    __slots__ = ("attr", "models", "schemas", "table", "templated", "values")
 
     def __init__(self, schemas: Sequence[Schema], table: str) -> None:
         self.schemas: dict[str, Schema] = {s.discriminator: s for s in schemas if s.discriminator}
+        #: The models whose key templates can tell an item without a discriminator.
+        self.templated: tuple[Schema, ...] = tuple(s for s in self.schemas.values() if s.templated)
         self.attr: str = schemas[0].discriminator_attr or ""
         self.models: tuple[type[Model], ...] = tuple(cast("type[Model]", s.model) for s in schemas)
         self.values: tuple[str, ...] = tuple(self.schemas)
         self.table = table
 
     def schema_of(self, raw: Item) -> Schema | None:
-        """The schema of the model ``raw``'s discriminator names, or ``None``."""
+        """The schema of the model ``raw``'s discriminator names, or, with no discriminator, of
+        the one model whose key templates ``raw``'s keys fit; else ``None``."""
         av = raw.get(self.attr)
+        if av is None:
+            return schema_by_keys(self.templated, raw) if self.templated else None
         value = av.get("S") if isinstance(av, dict) else None
         return self.schemas.get(value) if isinstance(value, str) else None
 
@@ -85,7 +96,7 @@ class Router:
             # The count only: stored items may hold data that does not belong in logs.
             logger.warning(
                 "%d item(s) in a page of table %r have a %r naming none of the collection's "
-                "models (%s): set aside in .unknown",
+                "models (%s), or none and keys no single model's templates fit: set aside in .unknown",
                 strays,
                 self.table,
                 self.attr,

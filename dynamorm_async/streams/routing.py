@@ -21,6 +21,10 @@ they write, read from their schemas::
     @router.on(Line)                 # more routes: the value is Line's own
     async def line_changed(change: Change[Line]) -> None: ...
 
+A record without the discriminator attribute (an item written before the table had one, or any
+record of a ``KEYS_ONLY`` stream) goes, for models declaring key templates, to the one routed
+model whose templates its keys fit, unless ``from_keys=`` reads the value another way.
+
 Records whose discriminator names no route are skipped (``on_unknown="skip"``) or reported as
 failures (``"fail"``, the default): never dropped by accident.
 """
@@ -34,6 +38,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from ..adopt import schema_by_keys
 from ..errors import InvalidInput
 from ..marshal import Item
 from ..schema import schema_of
@@ -100,8 +105,10 @@ class StreamRouter:
 
         ``handlers`` maps each model to its handler (more can be added with :meth:`on`).
         ``from_keys`` reads the value from a record's keys when no image carries the attribute
-        (a ``KEYS_ONLY`` stream, a removal on a ``NEW_IMAGE`` stream); without it such records
-        are unknown and ``on_unknown`` decides.
+        (a ``KEYS_ONLY`` stream, a removal on a ``NEW_IMAGE`` stream, an item written before the
+        models had a discriminator). Without it such a record goes to the one routed model with
+        key templates that its keys fit (:func:`~dynamorm_async.adopt.model_by_keys`);
+        when none or several fit it is unknown and ``on_unknown`` decides.
 
         :raises InvalidInput: no models; a model without a discriminator; models of other tables
             or discriminator attributes.
@@ -115,9 +122,15 @@ class StreamRouter:
 
         def read(item: Item) -> str | None:
             value = _scalar(item.get(attr))
-            return from_keys(item) if value is None and from_keys is not None else value
+            if value is not None:
+                return value
+            if from_keys is not None:
+                return from_keys(item)
+            schemas = (schema_of(route.model) for route in router.routes.values())
+            schema = schema_by_keys([s for s in schemas if s.templated and s.discriminator], item)
+            return None if schema is None else schema.discriminator
 
-        router = cls(discriminator=read if from_keys is not None else attr, on_unknown=on_unknown)
+        router = cls(discriminator=read, on_unknown=on_unknown)
         router.discriminator_attr = attr
         router._table = first.table
         for model, handler in handlers.items():
