@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
@@ -27,7 +27,7 @@ from .keys import (
     sort_condition,
     template_key_condition,
 )
-from .pages import bind, label_of, pages
+from .pages import Page, bind, label_of, pages
 from .parallel import ParallelScan
 
 if TYPE_CHECKING:
@@ -36,30 +36,6 @@ if TYPE_CHECKING:
     from ..schema import FieldSpec, IndexSpec
 
 M = TypeVar("M", bound=Model)
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[M]):
-    """One page of results and the cursor for the next one (``None`` after the last page).
-
-    A plain dataclass: FastAPI (pydantic) can serialise ``Page[Order]`` as a response model.
-    DynamoDB may report more results when the last page ended exactly at the end; the page after
-    such a cursor is then empty, with ``cursor=None``.
-    """
-
-    items: list[M]
-    cursor: str | None = None
-
-    def __iter__(self) -> Iterator[M]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    @property
-    def has_more(self) -> bool:
-        """Whether a next page may exist (a cursor was returned)."""
-        return self.cursor is not None
 
 
 def _checking(manager: Manager[Any], f: FieldSpec) -> Codec:
@@ -170,8 +146,15 @@ class Read(Generic[M]):
         if schema.discriminator is None or schema.discriminator_attr is None:
             return self.filter_condition
         d: Path[Any] = Path((schema.discriminator_attr,))
-        mine = d.not_exists() | (d == schema.discriminator)
+        shape = self._untagged_shape()
+        untagged = d.not_exists() if shape is None else d.not_exists() & shape
+        mine = untagged | (d == schema.discriminator)
         return mine if self.filter_condition is None else mine & self.filter_condition
+
+    def _untagged_shape(self) -> Condition | None:
+        """What an item without a discriminator must look like to be read as this model (a
+        query's key condition already says it: ``None``)."""
+        return None
 
     def _start_key(self, plan: ReadPlan, cursor: str, label: str | None) -> dict[str, Any]:
         start = decode_cursor(
@@ -442,6 +425,23 @@ class Scan(Read[M]):
     """
 
     segment_of: tuple[int, int] | None = None
+
+    def _untagged_shape(self) -> Condition | None:
+        """A table scan through a templated model reads an item written before the table had
+        discriminators only if its keys begin with the model's template literals (``sk =
+        "PROFILE"``, ``begins_with(sk, "ORDER#")``): other models' untagged items stay out."""
+        schema = self.manager.schema
+        if self.index_name is not None or not schema.templated:
+            return None
+        shape: Condition | None = None
+        for f in schema.key_fields:
+            template = f.template
+            if template is None or not template.leading:
+                continue
+            path: Path[Any] = Path((f.attr,))
+            part = path == template.leading if template.is_constant else path.begins_with(template.leading)
+            shape = part if shape is None else shape & part
+        return shape
 
     def segment(self, segment: int, total: int) -> Self:
         """Read only segment ``segment`` (0-based) of ``total`` (e.g. one per worker process)."""

@@ -13,8 +13,9 @@ the consumer asks for it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..requests import page_request
 
@@ -24,6 +25,33 @@ if TYPE_CHECKING:
     from ..marshal import Item
     from ..requests import ReadPlan
     from ..transport import Transport
+
+M = TypeVar("M")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[M]):
+    """One page of results and the cursor for the next one (``None`` after the last page).
+
+    A plain dataclass: FastAPI (pydantic) can serialise ``Page[Order]`` as a response model.
+    DynamoDB may report more results when the last page ended exactly at the end; the page after
+    such a cursor is then empty, with ``cursor=None``.
+    """
+
+    items: list[M]
+    cursor: str | None = None
+
+    def __iter__(self) -> Iterator[M]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def has_more(self) -> bool:
+        """Whether a next page may exist (a cursor was returned)."""
+        return self.cursor is not None
+
 
 #: ``transport.call``: sends one request and returns DynamoDB's response.
 Call = Callable[..., Awaitable[dict[str, Any]]]
@@ -74,4 +102,4 @@ async def pages(
             return
 
 
-__all__ = ["Call", "bind", "label_of", "pages"]
+__all__ = ["Call", "Page", "bind", "label_of", "pages"]

@@ -165,6 +165,25 @@ async def test_legacy_items_read_at_once_and_a_backfill_tags_them(
     assert (again.updated, again.already_set, len(again.unmatched), len(again.invalid)) == (0, 5, 1, 1)
 
 
+async def test_a_table_scan_through_one_model_reads_only_its_own_untagged_items(
+    db: DB, tables: TableFactory, boto3_client: DynamoDBClient
+) -> None:
+    """Before a backfill, a scan through ``Order`` keeps the customer profiles and the note out
+    (their keys do not begin as an order's), instead of failing on them."""
+    await tables(Order)
+    _legacy(boto3_client)
+    await db.manager(Order).put(Order(customer_id="c3", order_id="o9", created_at=T[0]))
+    orders = await db.manager(Order).scan().all()
+    assert sorted((o.customer_id, o.order_id) for o in orders) == [
+        ("c1", "o0"),
+        ("c1", "o1"),
+        ("c1", "o2"),
+        ("c3", "o9"),
+    ]
+    customers = await db.manager(Customer).scan().filter(Customer.attr.email.exists()).all()
+    assert customers == [Customer(customer_id="c1", email="a@x.io")]
+
+
 async def test_the_update_never_clobbers_a_value_written_meanwhile_nor_revives_a_deleted_item(
     db: DB, tables: TableFactory, boto3_client: DynamoDBClient
 ) -> None:
