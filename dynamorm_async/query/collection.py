@@ -26,7 +26,7 @@ overloads fill both in for 2 to 5 models (:data:`Collection2` ... :data:`Collect
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self, TypeAlias, TypeVar, cast
@@ -38,6 +38,7 @@ from ..model import Model
 from ..requests import ReadPlan
 from .builders import Read, Scan
 from .keys import RAW, canonical, same_key_value
+from .pages import Page
 from .routing import Router, checked_filter
 
 if TYPE_CHECKING:
@@ -139,12 +140,10 @@ class CollectionScanRead(Scan[Any]):
 
 
 @dataclass(frozen=True, slots=True)
-class CollectionPage(Generic[U]):
+class CollectionPage(Page[U]):
     """One page of a collection: its models in read order, the cursor for the next page
     (``None`` after the last), and the raw items whose discriminator names no model of it."""
 
-    items: list[U]
-    cursor: str | None = None
     unknown: list[Item] = field(default_factory=list)
     models: tuple[type[Model], ...] = field(default=(), repr=False)
 
@@ -156,17 +155,6 @@ class CollectionPage(Generic[U]):
         if self.models and model not in self.models:
             raise InvalidInput(f"{model.__name__} is not a model of this collection")
         return [item for item in self.items if isinstance(item, model) and type(item) is model]
-
-    def __iter__(self) -> Iterator[U]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    @property
-    def has_more(self) -> bool:
-        """Whether a next page may exist (a cursor was returned)."""
-        return self.cursor is not None
 
 
 # --------------------------------------------------------------------------- builders
