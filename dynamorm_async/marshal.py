@@ -99,14 +99,10 @@ def _bad_key(k: object) -> str:
 
 
 def _ser_map(v: Mapping[Any, Any]) -> AttributeValue:
-    # Dict comprehensions evaluate the key first, so a bad key raises before its value is touched.
-    # A str value, the common one, is encoded inline (as in lists).
-    return {
-        "M": {
-            (k if type(k) is str else _bad_key(k)): {"S": x} if type(x) is str else serialize(x)
-            for k, x in v.items()
-        }
-    }
+    # Keys are evaluated first, so a bad key raises before its value is touched; a str value,
+    # the common one, is encoded inline (as in lists).
+    s, b = serialize, _bad_key
+    return {"M": {k if type(k) is str else b(k): {"S": x} if type(x) is str else s(x) for k, x in v.items()}}
 
 
 def _ser_set(v: AbstractSet[Any]) -> AttributeValue:
