@@ -151,9 +151,10 @@ def _plan(schema: Schema) -> _Plan:
 def encode_sized(schema: Schema, obj: BaseModel) -> tuple[Item, int]:
     """``schema.encode(obj)`` and its :func:`~dynamorm_async.sizes.item_size` in one walk.
 
-    An ASCII string or a boolean stored plainly is sized as it is encoded; the other values are
-    sized after the key checks, in item order, so the item, its size and the first error raised
-    are those of ``Schema.encode`` followed by ``item_size`` (a property test holds them equal).
+    Each value is sized as it is encoded (an ASCII string or a boolean stored plainly without a
+    call); a value whose size cannot be read is sized again after the key checks, in item order,
+    so the item, its size and the first error raised are those of ``Schema.encode`` followed by
+    ``item_size`` (a property test holds them equal).
     It must follow ``Schema.encode``: fields, key checks, then the discriminator.
     """
     item: Item = {}
@@ -179,7 +180,13 @@ def encode_sized(schema: Schema, obj: BaseModel) -> tuple[Item, int]:
             elif isinstance(value, (set, frozenset)) and not value:
                 continue
             else:
-                item[attr] = f.codec.encode(value)
+                av = item[attr] = f.codec.encode(value)
+                if attr_size >= 0:
+                    try:
+                        size += attr_size + value_size(av)
+                        continue
+                    except Exception:  # raised again when sized after the key checks, in order
+                        pass
             later.append(attr)
     except Exception as exc:  # as encode_fields reports it
         name = f"{schema.model.__name__}.{f.name}" if f is not None else schema.model.__name__
