@@ -157,6 +157,10 @@ class LambdaDB(DB):
             self._tuning = tuning_for_memory(self._tuning_memory)
         return self._tuning
 
+    @tuning.setter
+    def tuning(self, value: LambdaTuning | None) -> None:
+        self._tuning, self._tuning_memory = value, None
+
     # ------------------------------------------------------------------ handlers
     @overload
     def handler(self, fn: AsyncHandler[R]) -> LambdaHandler[R]: ...

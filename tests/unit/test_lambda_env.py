@@ -239,6 +239,8 @@ def test_lambda_db_in_lambda_reads_the_tier_as_its_tuning_would(
     assert limits == concurrency.ConcurrencyLimits(
         batch=tuning.batch_concurrency, scan=tuning.scan_concurrency
     )
+    db.tuning = None  # still an attribute one can set
+    assert db.tuning is None
 
 
 def test_tuning_is_a_frozen_value() -> None:
