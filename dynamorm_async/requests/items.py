@@ -17,7 +17,6 @@ from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from ..checks import encode_within_limit
 from ..errors import InvalidInput, InvalidValue, KeyUpdateError
 from ..expressions import (
     Action,
@@ -30,6 +29,7 @@ from ..expressions import (
     Update,
     Value,
 )
+from ..item_encoding import encode_within_limit
 from .common import KeyArg, Projection, check_paths, condition_params, key_item, projection_params
 
 if TYPE_CHECKING:
@@ -214,7 +214,7 @@ def batch_put(schema: Schema, obj: Any, *, table: str | None = None) -> ItemRequ
     """A put for a batch write: as :func:`put_item`, but with no condition (a DynamoDB limit).
 
     A declared version is incremented but cannot be checked. The item is encoded and sized in
-    one walk (:func:`~dynamorm_async.checks.encode_within_limit`): a batch does it per item.
+    one walk (:func:`~dynamorm_async.item_encoding.encode_within_limit`): a batch does it per item.
     """
     table = table or schema.require_table()
     item, changes, _, _ = _stage_put(schema, obj, None, partial(encode_within_limit, schema))

@@ -1,4 +1,4 @@
-"""The one-walk encoder of batch writes (``checks.encode_sized``) against ``Schema.encode`` then
+"""The one-walk encoder of batch writes (``item_encoding.encode_sized``) against ``Schema.encode`` then
 ``sizes.item_size``: the same item, the same size, the same first error, for random instances
 (validated ones, and ``model_construct``ed ones holding values of any type)."""
 
@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from dynamorm_async import Attribute, HashKey, Model, RangeKey
-from dynamorm_async.checks import encode_sized, encode_within_limit
 from dynamorm_async.errors import DynamORMError, ItemTooLarge
+from dynamorm_async.item_encoding import encode_sized, encode_within_limit
 from dynamorm_async.requests import batch_put, put_item
 from dynamorm_async.sizes import MAX_ITEM_BYTES, item_size
 
