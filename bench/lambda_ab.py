@@ -10,6 +10,11 @@ Each run spawns a fresh interpreter that imports the package from one copy, make
 ``LambdaDB`` at module level in a Lambda-like environment (``auto`` then picks the lean
 transport) and invokes its handler once (one GetItem against a loopback server); the copies
 alternate in a shuffled order, and the ratio is taken run by run (below 1: the first is faster).
+
+``--importtime`` runs the same handler under ``python -X importtime`` instead, after pydantic is
+imported and a model class made (the floor every pydantic handler pays), and prints the
+package's modules with their self and cumulative import times (median of ``--runs`` processes
+per copy), the largest first.
 """
 
 from __future__ import annotations
@@ -50,6 +55,15 @@ import dynamorm_async
 print(getattr(db.transport, "http", "?"), heavy, dynamorm_async.__file__)
 """
 
+#: Before the handler under ``--importtime``: what every pydantic handler imports anyway.
+PYDANTIC_FLOOR = """
+import sys
+from pydantic import BaseModel
+class Floor(BaseModel):
+    x: int
+sys.stderr.write("-- floor --\\n")
+"""
+
 LAMBDA_ENV = {
     "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
@@ -66,7 +80,11 @@ def main() -> None:
     parser.add_argument("a", help="folder holding the first copy's dynamorm_async")
     parser.add_argument("b", help="folder holding the second copy's dynamorm_async")
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--importtime", action="store_true", help="import times per module instead")
     args = parser.parse_args()
+    if args.importtime:
+        import_times({"a": args.a, "b": args.b}, args.runs)
+        return
     server = ThreadedServer()
     base = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | LAMBDA_ENV
     roots = {"a": args.a, "b": args.b}
@@ -98,6 +116,50 @@ def main() -> None:
     for name in roots:
         print(f"{name}: {roots[name]}: median {statistics.median(times[name]):.1f} ms; {seen[name]}")
     print(f"a / b: median {statistics.median(ratios):.3f} ({min(ratios):.2f}-{max(ratios):.2f})")
+
+
+def import_times(roots: dict[str, str], runs: int) -> None:
+    """Print each copy's package modules: median self and cumulative import time after the floor."""
+    server = ThreadedServer()
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")} | LAMBDA_ENV
+    try:
+        for name, root in roots.items():
+            own: dict[str, list[int]] = {}
+            cumulative: dict[str, list[int]] = {}
+            totals: list[int] = []
+            for run in range(runs + 1):  # the first: bytecode caches
+                done = subprocess.run(
+                    [sys.executable, "-X", "importtime", "-c", PYDANTIC_FLOOR + SCRIPT, server.url],
+                    env={**base, "PYTHONPATH": root},
+                    cwd=root,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                if run == 0:
+                    continue
+                total = 0
+                for line in done.stderr.split("-- floor --", 1)[1].splitlines():
+                    if not line.startswith("import time:") or "self [us]" in line:
+                        continue
+                    self_us, cumulative_us, module = line.split(":", 1)[1].split("|")
+                    module = module.strip()
+                    total += int(self_us)
+                    if module.startswith("dynamorm_async"):
+                        own.setdefault(module, []).append(int(self_us))
+                        cumulative.setdefault(module, []).append(int(cumulative_us))
+                totals.append(total)
+            print(
+                f"{name}: {root}: everything imported after the floor, self: "
+                f"{statistics.median(totals) / 1000:.1f} ms"
+            )
+            for module in sorted(cumulative, key=lambda m: -statistics.median(cumulative[m])):
+                print(
+                    f"  {statistics.median(own[module]) / 1000:6.2f} self "
+                    f"{statistics.median(cumulative[module]) / 1000:6.2f} cumulative  {module}"
+                )
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

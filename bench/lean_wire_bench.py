@@ -125,7 +125,10 @@ def cold_sample(side: str, endpoint: str) -> float:
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _program(_COLD, side, endpoint)],
-        env=_environment(), capture_output=True, text=True, check=False,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = time.perf_counter() - start
     if done.returncode != 0 or "ok" not in done.stdout:
@@ -137,7 +140,10 @@ def cpu_sample(side: str, endpoint: str, calls: int) -> float:
     """Client CPU seconds per GetItem over ``calls`` sequential calls on a warm client."""
     done = subprocess.run(
         [sys.executable, "-c", _program(_CPU, side, endpoint, calls=calls)],
-        env=_environment(), capture_output=True, text=True, check=False,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"{side} CPU run failed: {done.stderr[-2000:]}")
@@ -200,12 +206,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             cold_sample(side, endpoint)
         cold: dict[str, list[float]] = {s: [] for s in sides}
         for round_ in range(args.rounds):
-            order = sides[round_ % len(sides):] + sides[: round_ % len(sides)]
+            order = sides[round_ % len(sides) :] + sides[: round_ % len(sides)]
             for side in order:
                 cold[side].append(cold_sample(side, endpoint))
         cpu: dict[str, list[float]] = {s: [] for s in cpu_sides}
         for round_ in range(args.cpu_rounds):
-            order = cpu_sides[round_ % 3:] + cpu_sides[: round_ % 3]
+            order = cpu_sides[round_ % 3 :] + cpu_sides[: round_ % 3]
             for side in order:
                 cpu[side].append(cpu_sample(side, endpoint, args.calls))
     print(f"cold start to first GetItem answer, seconds ({args.rounds} interleaved rounds)")

@@ -4,8 +4,9 @@
 from generated source for every class (~0.4 ms each, ~30 classes on the cold path). ``@frozen``
 gives the same behaviour for plain fields (positional or keyword construction with defaults,
 value equality and hash, a dataclass-style repr, assignment refused with
-:class:`dataclasses.FrozenInstanceError`, pickling and copying) with shared functions, so a
-class costs one ``type()`` call. Type checkers read it as a frozen dataclass.
+:class:`dataclasses.FrozenInstanceError`, pickling and copying, a ``__post_init__`` called after
+construction to check the values) with shared functions, so a class costs one ``type()`` call.
+Type checkers read it as a frozen dataclass.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
             _setattr(self, name, defaults[name])
         else:
             raise TypeError(f"{cls}() missing required argument {name!r}")
+
+
+def _init_then_check(self: Any, *args: Any, **kwargs: Any) -> None:
+    _init(self, *args, **kwargs)
+    self.__post_init__()
 
 
 def _values(self: Any) -> tuple[Any, ...]:
@@ -90,7 +96,7 @@ def _build(cls: type, eq: bool) -> type:
     ns["_fields"] = fields
     ns["__slots__"] = tuple(name for name in own if name not in inherited)
     ns["__match_args__"] = fields
-    ns["__init__"] = _init
+    ns["__init__"] = _init_then_check if hasattr(cls, "__post_init__") else _init
     ns["__repr__"] = _repr
     ns["__setattr__"] = _refuse_set
     ns["__delattr__"] = _refuse_del

@@ -88,7 +88,8 @@ def _ser_bytes(v: bytes | bytearray) -> AttributeValue:
 
 
 def _ser_list(v: list[Any] | tuple[Any, ...]) -> AttributeValue:
-    return {"L": [serialize(x) for x in v]}
+    # A str element, the common one, is encoded inline: no dispatch and no call per element.
+    return {"L": [{"S": x} if type(x) is str else serialize(x) for x in v]}
 
 
 def _bad_key(k: object) -> str:
@@ -98,8 +99,10 @@ def _bad_key(k: object) -> str:
 
 
 def _ser_map(v: Mapping[Any, Any]) -> AttributeValue:
-    # Dict comprehensions evaluate the key first, so a bad key raises before its value is touched.
-    return {"M": {(k if type(k) is str else _bad_key(k)): serialize(x) for k, x in v.items()}}
+    # Keys are evaluated first, so a bad key raises before its value is touched; a str value,
+    # the common one, is encoded inline (as in lists).
+    s, b = serialize, _bad_key
+    return {"M": {k if type(k) is str else b(k): {"S": x} if type(x) is str else s(x) for k, x in v.items()}}
 
 
 def _ser_set(v: AbstractSet[Any]) -> AttributeValue:

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
+from ._frozen import frozen
 from .deadline import remaining
 from .errors import ConnectionFailed, DeadlineExceeded, ServiceError, Throttled
 
@@ -65,7 +65,7 @@ def is_transient(exc: BaseException) -> bool:
     return exc.status is not None and exc.status >= 500
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Backoff:
     """How often and how patiently to retry: ``attempts`` sends in all, pauses from ``base`` to ``cap``.
 
@@ -110,7 +110,6 @@ class Backoff:
 DEFAULT_BACKOFF = Backoff()
 
 
-@dataclass(slots=True)
 class RetryBudget:
     """A token bucket shared by the calls of one transport: retries spend, successes refill.
 
@@ -118,18 +117,38 @@ class RetryBudget:
     usually means a sick endpoint); a call that succeeds puts back what its retries cost, or
     ``refill`` when it needed none, up to ``capacity``. When the bucket cannot pay, the first
     retry of a call is still allowed, free: the budget slows a storm down, it never switches
-    retries off for the life of a process.
+    retries off for the life of a process. (A plain slotted class: no dataclass generation on
+    the cold path.)
     """
 
-    capacity: int = 500
-    retry_cost: int = 5
-    failure_cost: int = 10
-    refill: int = 1
-    tokens: int = field(default=-1)
+    __slots__ = ("capacity", "failure_cost", "refill", "retry_cost", "tokens")
 
-    def __post_init__(self) -> None:
-        if self.tokens < 0:
-            self.tokens = self.capacity
+    def __init__(
+        self,
+        capacity: int = 500,
+        retry_cost: int = 5,
+        failure_cost: int = 10,
+        refill: int = 1,
+        tokens: int = -1,
+    ) -> None:
+        self.capacity = capacity
+        self.retry_cost = retry_cost
+        self.failure_cost = failure_cost
+        self.refill = refill
+        self.tokens = capacity if tokens < 0 else tokens
+
+    def __repr__(self) -> str:
+        return (
+            f"RetryBudget(capacity={self.capacity!r}, retry_cost={self.retry_cost!r}, "
+            f"failure_cost={self.failure_cost!r}, refill={self.refill!r}, tokens={self.tokens!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _state(self) == _state(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass would be
 
     def withdraw(self, error: BaseException, *, retry: int) -> int | None:
         """Pay for retry number ``retry`` after ``error``: the cost paid, or ``None`` if refused."""
@@ -144,7 +163,7 @@ class RetryBudget:
         self.tokens = min(self.capacity, self.tokens + (spent or self.refill))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RetryPolicy:
     """What the retrying transport does on a failed attempt: retry or not, and after which pause.
 
@@ -171,14 +190,35 @@ class RetryPolicy:
         return (b.rng or _system_random).uniform(0.0, ceiling)
 
 
-@dataclass(slots=True)
 class Outcome(Generic[T]):
     """What a bounded retry loop ended with: the work ``left`` (``None`` if all done), and why it stopped."""
 
-    left: T | None
-    attempts: int
-    reason: StopReason
-    error: BaseException | None = None
+    __slots__ = ("attempts", "error", "left", "reason")
+
+    def __init__(
+        self, left: T | None, attempts: int, reason: StopReason, error: BaseException | None = None
+    ) -> None:
+        self.left = left
+        self.attempts = attempts
+        self.reason = reason
+        self.error = error
+
+    def __repr__(self) -> str:
+        return (
+            f"Outcome(left={self.left!r}, attempts={self.attempts!r}, reason={self.reason!r}, "
+            f"error={self.error!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _state(self) == _state(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _state(obj: Any) -> tuple[Any, ...]:
+    return tuple(getattr(obj, name) for name in type(obj).__slots__)
 
 
 async def drain(

@@ -107,6 +107,13 @@ def _number_size(raw: str) -> int:
     return 1 + (high - low + 1) + sign
 
 
+def attribute_size(name: str, av: Mapping[str, Any]) -> int:
+    """One attribute's share of :func:`item_size` (its name and its value), checked the same way."""
+    ((t, r),) = av.items()
+    size = len(name) if name.isascii() and 0 < len(name) <= MAX_NAME_BYTES else _name_size(name)
+    return size + (len(r) if t == "S" and r.isascii() else _value_size(av))
+
+
 def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
     """DynamoDB's documented size of an item in bytes: names plus values."""
     total = 0
@@ -117,4 +124,11 @@ def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
     return total
 
 
-__all__ = ["MAX_DEPTH", "MAX_ITEM_BYTES", "MAX_NAME_BYTES", "item_size", "value_size"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_ITEM_BYTES",
+    "MAX_NAME_BYTES",
+    "attribute_size",
+    "item_size",
+    "value_size",
+]

@@ -30,7 +30,16 @@ from ..schema import schema_of
 from ..transport import RawTransport, RetryingTransport, Transport, TransportConfig, build_transport
 from .env import SNAP_START, get_initialization_type, get_lambda_memory_mb, is_lambda_environment
 from .runner import AsyncHandler, HandlerRunner, LambdaHandler, TimeoutAnswer, default_runner
-from .tuning import LambdaTuning, apply_concurrency, current_tuning, timeout_buffer, tuning_for_memory
+from .tuning import (
+    CONNECT_TIMEOUT,
+    apply_concurrency,
+    current_tuning,
+    set_concurrency,
+    tier_transport_config,
+    tier_values,
+    timeout_buffer,
+    tuning_for_memory,
+)
 
 R = TypeVar("R")
 
@@ -83,13 +92,18 @@ class LambdaDB(DB):
         in_lambda = is_lambda_environment()
         if tuning is None:
             tuning = current_tuning()
-        if tuning is None and in_lambda:
-            memory = get_lambda_memory_mb()
-            tuning = None if memory is None else tuning_for_memory(memory)
+        # In Lambda with no tuning applied: the tier's numbers now, the LambdaTuning value on
+        # first read of ``self.tuning`` (its dataclass stays off the cold path).
+        memory = get_lambda_memory_mb() if tuning is None and in_lambda else None
+        tier = None if memory is None else tier_values(memory)
         transport_options = {k: v for k, v in options.items() if k in _TRANSPORT_FIELDS}
         db_options = {k: v for k, v in options.items() if k not in _TRANSPORT_FIELDS}
-        if config is None and transport is None and tuning is not None:
-            config = tuning.transport_config(region=region, endpoint_url=endpoint_url, **transport_options)
+        if config is None and transport is None and (tuning is not None or tier is not None):
+            where = {"region": region, "endpoint_url": endpoint_url, **transport_options}
+            if tuning is not None:
+                config = tuning.transport_config(**where)
+            elif tier is not None:
+                config = tier_transport_config(tier[0], CONNECT_TIMEOUT, tier[3], **where)
             region, endpoint_url, transport_options = None, None, {}
         super().__init__(
             region=region,
@@ -101,13 +115,15 @@ class LambdaDB(DB):
             **transport_options,
             **db_options,
         )
-        #: The tuning in force (``None`` when none applied and outside Lambda).
-        self.tuning = tuning
+        self._tuning = tuning
+        self._tuning_memory = memory
         #: Seconds kept before Lambda's deadline by this DB's handlers (the most, unless fixed).
-        self.timeout_buffer = _buffer(timeout_buffer, tuning)
+        self.timeout_buffer = _buffer(timeout_buffer, tuning, tier)
         self._fixed_buffer = timeout_buffer is not None
         if tuning is not None:
             apply_concurrency(tuning)
+        elif tier is not None:
+            set_concurrency((tier[1], tier[2]))
         #: The runner owning the environment's event loop.
         self.runner = runner or default_runner()
         self.warm_on_connect = warm
@@ -132,6 +148,18 @@ class LambdaDB(DB):
 
             if not register_snapstart_hooks(self):
                 logger.warning("SnapStart hooks not registered: snapshot-restore-py is not installed")
+
+    @property
+    def tuning(self) -> LambdaTuning | None:
+        """The tuning in force (``None`` when none applied and outside Lambda); in Lambda with
+        none applied, the tier of the function's memory, made on first read."""
+        if self._tuning is None and self._tuning_memory is not None:
+            self._tuning = tuning_for_memory(self._tuning_memory)
+        return self._tuning
+
+    @tuning.setter
+    def tuning(self, value: LambdaTuning | None) -> None:
+        self._tuning, self._tuning_memory = value, None
 
     # ------------------------------------------------------------------ handlers
     @overload
@@ -299,6 +327,7 @@ if TYPE_CHECKING:  # the stream handler's types; the module itself loads on firs
 
     from ..streams.handler import BatchResponse
     from ..streams.routing import ChangeHandler, StreamRouter
+    from .lambda_tuning import LambdaTuning
 
     _M = TypeVar("_M", bound=BaseModel)
 
@@ -313,10 +342,12 @@ def _loop_running() -> bool:
     return True
 
 
-def _buffer(explicit: float | None, tuning: LambdaTuning | None) -> float:
+def _buffer(explicit: float | None, tuning: LambdaTuning | None, tier: tuple[Any, ...] | None) -> float:
     if explicit is not None:
         return explicit
-    return tuning.timeout_buffer if tuning is not None else timeout_buffer()
+    if tuning is not None:
+        return tuning.timeout_buffer
+    return float(tier[4]) if tier is not None else timeout_buffer()
 
 
 __all__ = ["WARM_BUDGET", "LambdaDB"]

@@ -24,9 +24,9 @@ import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import asdict, dataclass
 from typing import Any, Generic, Literal, TypeVar
 
+from .._frozen import frozen
 from ..errors import LambdaTimeoutError
 from .env import PROVISIONED_CONCURRENCY, SNAP_START, get_initialization_type
 from .timeout import lambda_timeout_scope
@@ -47,17 +47,29 @@ AsyncHandler = Callable[[Any, Any], Awaitable[R]]
 TimeoutAnswer = Callable[[Any, Any, LambdaTimeoutError], R]
 
 
-@dataclass(slots=True)
 class RuntimeStats:
-    """Process-wide debug counters of the Lambda layer (read by tests and benchmarks)."""
+    """Process-wide debug counters of the Lambda layer (read by tests and benchmarks); a plain
+    slotted class, no dataclass generation on the cold path."""
 
-    loops_created: int = 0
-    invocations: int = 0
-    cold_starts: int = 0
-    timeouts: int = 0
-    errors: int = 0
-    restores: int = 0
+    __slots__ = ("cold_starts", "errors", "invocations", "loops_created", "restores", "timeouts")
 
+    def __init__(self) -> None:
+        self.loops_created = 0
+        self.invocations = 0
+        self.cold_starts = 0
+        self.timeouts = 0
+        self.errors = 0
+        self.restores = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters by name."""
+        return {name: getattr(self, name) for name in _RUNTIME_FIELDS}
+
+    def __repr__(self) -> str:
+        return "RuntimeStats(" + ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items()) + ")"
+
+
+_RUNTIME_FIELDS = ("loops_created", "invocations", "cold_starts", "timeouts", "errors", "restores")
 
 #: The counters for this process.
 RUNTIME_STATS = RuntimeStats()
@@ -68,14 +80,14 @@ def runtime_stats() -> dict[str, int]:
     from ..transport import debug_stats
 
     stats = debug_stats()
-    out = asdict(RUNTIME_STATS)
+    out = RUNTIME_STATS.as_dict()
     out.update(clients_created=stats.clients_created, clients_closed=stats.clients_closed, calls=stats.calls)
     for http, count in stats.by_http.items():
         out[f"transports_{http}"] = count  # which way to the wire the environment's DBs chose
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class InvocationInfo:
     """What the runner knows about the running invocation (see :func:`current_invocation`)."""
 

@@ -38,99 +38,23 @@ concurrency the core's defaults (:mod:`dynamorm_async.concurrency`).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInput
-from ..transport import TransportConfig
 from .env import MAX_MEMORY_MB, MIN_MEMORY_MB, check_memory_mb, get_lambda_memory_mb
+from .tiers import (
+    CONNECT_TIMEOUT,
+    TIER_FLOORS,
+    TIER_VALUES,
+    floor_of,
+    tier_transport_config,
+    tier_values,
+)
+
+if TYPE_CHECKING:
+    from .lambda_tuning import TIERS, LambdaTuning
 
 logger = logging.getLogger("dynamorm_async.lambda")
-
-#: The tiers' floors in MB, smallest first.
-TIER_FLOORS: tuple[int, ...] = (128, 512, 1024, 3008, 10240)
-
-
-def _floor_of(memory_mb: int) -> int:
-    return max(floor for floor in TIER_FLOORS if floor <= memory_mb)
-
-
-@dataclass(frozen=True, slots=True)
-class LambdaTuning:
-    """Connection pool, concurrency, timeouts and deadline buffer chosen for a memory size."""
-
-    #: The memory size this tuning was chosen for, in MB.
-    memory_mb: int
-    #: The tier's floor in MB (128, 512, 1024, 3008 or 10240).
-    tier: int
-    max_pool_connections: int
-    batch_concurrency: int
-    scan_segments: int
-    scan_concurrency: int
-    connect_timeout: float
-    read_timeout: float
-    timeout_buffer: float
-
-    def __post_init__(self) -> None:
-        check_memory_mb(self.memory_mb, "LambdaTuning.memory_mb")
-        if self.tier not in TIER_FLOORS:
-            raise InvalidInput(f"LambdaTuning.tier must be one of {TIER_FLOORS}, not {self.tier!r}")
-        if _floor_of(self.memory_mb) != self.tier:
-            raise InvalidInput(
-                f"LambdaTuning.tier {self.tier} does not match memory_mb {self.memory_mb} "
-                f"(its tier is {_floor_of(self.memory_mb)})"
-            )
-        for name in ("max_pool_connections", "batch_concurrency", "scan_segments", "scan_concurrency"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidInput(f"LambdaTuning.{name} must be a positive int, not {value!r}")
-        if self.scan_concurrency > self.scan_segments:
-            raise InvalidInput("LambdaTuning.scan_concurrency cannot exceed scan_segments")
-        if max(self.batch_concurrency, self.scan_concurrency) > self.max_pool_connections:
-            raise InvalidInput(
-                "LambdaTuning.batch_concurrency and scan_concurrency cannot exceed max_pool_connections "
-                "(requests beyond the pool only queue for a connection)"
-            )
-        for name in ("connect_timeout", "read_timeout", "timeout_buffer"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 900:
-                raise InvalidInput(f"LambdaTuning.{name} must be seconds between 0 and 900, not {value!r}")
-        if self.connect_timeout == 0 or self.read_timeout == 0:
-            raise InvalidInput("LambdaTuning.connect_timeout and read_timeout must be more than 0")
-
-    def transport_config(self, **options: Any) -> TransportConfig:
-        """A :class:`TransportConfig` with this tuning's pool and timeouts; ``options`` override any field."""
-        values: dict[str, Any] = {
-            "max_pool_connections": self.max_pool_connections,
-            "connect_timeout": self.connect_timeout,
-            "read_timeout": self.read_timeout,
-        }
-        values.update(options)
-        return TransportConfig(**values)
-
-
-def _tier(floor: int, pool: int, batch: int, scan: int, read: float, buffer: float) -> LambdaTuning:
-    return LambdaTuning(
-        memory_mb=floor,
-        tier=floor,
-        max_pool_connections=pool,
-        batch_concurrency=batch,
-        scan_segments=scan,
-        scan_concurrency=scan,
-        connect_timeout=1.0,
-        read_timeout=read,
-        timeout_buffer=buffer,
-    )
-
-
-#: The tiers, smallest first (see the module docstring for the reasoning).
-TIERS: tuple[LambdaTuning, ...] = (
-    _tier(128, pool=8, batch=2, scan=2, read=3.0, buffer=1.5),
-    _tier(512, pool=16, batch=4, scan=4, read=3.0, buffer=1.0),
-    _tier(1024, pool=32, batch=8, scan=8, read=5.0, buffer=1.0),
-    _tier(3008, pool=64, batch=16, scan=16, read=5.0, buffer=0.75),
-    _tier(10240, pool=128, batch=32, scan=32, read=5.0, buffer=0.5),
-)
 
 #: The timeout buffer used when no tuning has been applied.
 DEFAULT_TIMEOUT_BUFFER = 1.0
@@ -147,8 +71,12 @@ def tuning_for_memory(memory_mb: int) -> LambdaTuning:
 
     :raises InvalidInput: ``memory_mb`` is not an int from 128 to 10,240 (what Lambda allows).
     """
+    from dataclasses import replace
+
+    from .lambda_tuning import TIERS  # the dataclass loads on first use: LambdaDB() reads TIER_VALUES
+
     check_memory_mb(memory_mb, "memory_mb")
-    floor = _floor_of(memory_mb)
+    floor = floor_of(memory_mb)
     return replace(next(t for t in TIERS if t.tier == floor), memory_mb=memory_mb)
 
 
@@ -173,14 +101,21 @@ def optimize_for_memory(memory_mb: int | None = None) -> LambdaTuning:
 
 def apply_concurrency(tuning: LambdaTuning | None) -> None:
     """Make ``tuning``'s batch and scan concurrency the core's defaults (``None``: the core's own)."""
+    if tuning is None:
+        set_concurrency(None)
+    else:
+        set_concurrency((tuning.batch_concurrency, tuning.scan_concurrency))
+
+
+def set_concurrency(batch_and_scan: tuple[int, int] | None) -> None:
+    """Make these batch and scan concurrency the core's defaults (``None``: the core's own)."""
     from .. import concurrency
 
-    if tuning is None:
+    if batch_and_scan is None:
         concurrency.set_defaults(None)
     else:
-        concurrency.set_defaults(
-            concurrency.ConcurrencyLimits(batch=tuning.batch_concurrency, scan=tuning.scan_concurrency)
-        )
+        batch, scan = batch_and_scan
+        concurrency.set_defaults(concurrency.ConcurrencyLimits(batch=batch, scan=scan))
 
 
 def current_tuning() -> LambdaTuning | None:
@@ -247,14 +182,25 @@ def choose_buffer(remaining: float, buffer: float | None, max_buffer: float | No
     return fitted
 
 
+def __getattr__(name: str) -> Any:
+    """``LambdaTuning`` and ``TIERS`` live in :mod:`.lambda_tuning`, loaded on first use."""
+    if name in ("LambdaTuning", "TIERS"):
+        from . import lambda_tuning
+
+        return getattr(lambda_tuning, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "BUFFER_FRACTION",
+    "CONNECT_TIMEOUT",
     "DEFAULT_TIMEOUT_BUFFER",
     "MAX_MEMORY_MB",
     "MIN_BUFFER",
     "MIN_MEMORY_MB",
     "TIERS",
     "TIER_FLOORS",
+    "TIER_VALUES",
     "LambdaTuning",
     "apply_concurrency",
     "choose_buffer",
@@ -262,6 +208,9 @@ __all__ = [
     "fit_buffer",
     "optimize_for_memory",
     "reset_tuning",
+    "set_concurrency",
+    "tier_transport_config",
+    "tier_values",
     "timeout_buffer",
     "tuning_for_memory",
 ]

@@ -5,6 +5,9 @@ the rules for keys, conditions, versions, timestamps and projections exist once.
 package does I/O, so every request shape can be tested without DynamoDB.
 """
 
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 from .common import (
     KeyArg,
     KeyId,
@@ -30,18 +33,37 @@ from .items import (
     put_item,
     update_item,
 )
-from .many import (
-    MAX_GET_KEYS,
-    MAX_TRANSACT_ITEMS,
-    MAX_WRITE_ITEMS,
-    batch_get_request,
-    batch_get_template,
-    batch_write_request,
-    chunks,
-    transact_get_request,
-    transact_write_request,
-)
-from .reads import GSI_CONSISTENT, ReadPlan, page_request, read_params
+
+if TYPE_CHECKING:
+    from .many import (
+        MAX_GET_KEYS,
+        MAX_TRANSACT_ITEMS,
+        MAX_WRITE_ITEMS,
+        batch_get_request,
+        batch_get_template,
+        batch_write_request,
+        chunks,
+        transact_get_request,
+        transact_write_request,
+    )
+    from .reads import GSI_CONSISTENT, ReadPlan, page_request, read_params
+
+# Batch, transaction and query requests load on first use: a GetItem needs none of them.
+_EXPORTS = {
+    ".many": (
+        "MAX_GET_KEYS",
+        "MAX_TRANSACT_ITEMS",
+        "MAX_WRITE_ITEMS",
+        "batch_get_request",
+        "batch_get_template",
+        "batch_write_request",
+        "chunks",
+        "transact_get_request",
+        "transact_write_request",
+    ),
+    ".reads": ("GSI_CONSISTENT", "ReadPlan", "page_request", "read_params"),
+}
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 __all__ = [
     "GSI_CONSISTENT",

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -28,6 +29,7 @@ from ..expressions import (
     Update,
     Value,
 )
+from ..item_encoding import encode_within_limit
 from ..keyspecs import key_field_values, render_key
 from .common import KeyArg, Projection, check_paths, condition_params, key_item, projection_params
 from .guards import guard_params, same_model_condition, version_condition
@@ -145,9 +147,13 @@ def _ttl_value(schema: Schema, at: _dt.datetime, ttl: _dt.timedelta | float) -> 
 
 
 def _stage_put(
-    schema: Schema, obj: Any, ttl: _dt.timedelta | float | None
+    schema: Schema,
+    obj: Any,
+    ttl: _dt.timedelta | float | None,
+    encode: Callable[[Any], Item] | None = None,
 ) -> tuple[Item, dict[str, Any], Condition | None, int | None]:
-    """The item to write, the changes to apply once written, the version condition and its expectation."""
+    """The item to write, the changes to apply once written, the version condition and its
+    expectation; ``encode`` (by default ``schema.encode_checked``) makes the item."""
     at = now()
     changes: dict[str, Any] = {}
     if schema.updated_at is not None:
@@ -162,7 +168,7 @@ def _stage_put(
     if new_version is not None and schema.version is not None:
         changes[schema.version.name] = new_version
     staged = obj.model_copy(update=changes) if changes else obj
-    return schema.encode_checked(staged), changes, version_cond, expected
+    return (encode or schema.encode_checked)(staged), changes, version_cond, expected
 
 
 def put_item(
@@ -203,10 +209,11 @@ def batch_put(schema: Schema, obj: Any, *, table: str | None = None) -> ItemRequ
     """A put for a batch write: as :func:`put_item`, but with no condition (a DynamoDB limit).
 
     A declared version is incremented but cannot be checked, and the wrong-model guard cannot
-    be sent: a batch put replaces whatever item is under its key, of any model.
+    be sent: a batch put replaces whatever item is under its key, of any model. The item is
+    encoded and sized in one walk (:func:`~dynamorm_async.item_encoding.encode_within_limit`).
     """
     table = table or schema.require_table()
-    item, changes, _, _ = _stage_put(schema, obj, None)
+    item, changes, _, _ = _stage_put(schema, obj, None, partial(encode_within_limit, schema))
     key = {f.attr: item[f.attr] for f in schema.key_fields}
     return ItemRequest("PutItem", table, key, {"TableName": table, "Item": item}, obj, changes)
 

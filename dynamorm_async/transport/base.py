@@ -15,10 +15,9 @@ Two protocols meet here:
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -167,25 +166,75 @@ def observe_calls(observer: CallObserver) -> Iterator[CallObserver]:
         _observer.reset(token)
 
 
-@dataclass(slots=True)
 class TransportStats:
     """Debug counters across every transport of the process (see :func:`debug_stats`).
 
     ``calls`` counts calls that sent something, ``attempts`` requests sent (retries included), ``retries`` the
     retries among them, ``retries_free`` those the empty budget let through as a first retry.
+    ``by_http`` counts transports built per way to the wire (``lean``, ``aiobotocore``) and ``http``
+    names the last one chosen. (A plain slotted class: no dataclass generation on the cold path.)
     """
 
-    clients_created: int = 0
-    clients_closed: int = 0
-    calls: int = 0
-    attempts: int = 0
-    retries: int = 0
-    retries_free: int = 0
-    by_operation: dict[str, int] = field(default_factory=dict)
-    #: Transports built per way to the wire (``lean``, ``aiobotocore``), and the last one chosen.
-    by_http: dict[str, int] = field(default_factory=dict)
-    http: str | None = None
+    __slots__ = (
+        "attempts",
+        "by_http",
+        "by_operation",
+        "calls",
+        "clients_closed",
+        "clients_created",
+        "http",
+        "retries",
+        "retries_free",
+    )
 
+    def __init__(
+        self,
+        clients_created: int = 0,
+        clients_closed: int = 0,
+        calls: int = 0,
+        attempts: int = 0,
+        retries: int = 0,
+        retries_free: int = 0,
+        by_operation: dict[str, int] | None = None,
+        by_http: dict[str, int] | None = None,
+        http: str | None = None,
+    ) -> None:
+        self.clients_created = clients_created
+        self.clients_closed = clients_closed
+        self.calls = calls
+        self.attempts = attempts
+        self.retries = retries
+        self.retries_free = retries_free
+        self.by_operation: dict[str, int] = {} if by_operation is None else by_operation
+        self.by_http: dict[str, int] = {} if by_http is None else by_http
+        self.http = http
+
+    def _state(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _STATS_FIELDS}
+
+    def __repr__(self) -> str:
+        return "TransportStats(" + ", ".join(f"{k}={v!r}" for k, v in self._state().items()) + ")"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, TransportStats)
+        return self._state() == other._state()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable counters
+
+
+_STATS_FIELDS = (
+    "clients_created",
+    "clients_closed",
+    "calls",
+    "attempts",
+    "retries",
+    "retries_free",
+    "by_operation",
+    "by_http",
+    "http",
+)
 
 #: The live counters; read them through :func:`debug_stats`.
 STATS = TransportStats()
@@ -196,7 +245,10 @@ def debug_stats() -> TransportStats:
 
     For tests, benchmarks and debugging; the numbers are not a stable API.
     """
-    return dataclasses.replace(STATS, by_operation=dict(STATS.by_operation), by_http=dict(STATS.by_http))
+    snapshot = TransportStats(**STATS._state())
+    snapshot.by_operation = dict(STATS.by_operation)
+    snapshot.by_http = dict(STATS.by_http)
+    return snapshot
 
 
 __all__ = [

@@ -154,3 +154,17 @@ def test_chart_is_drawn(tmp_path: Path) -> None:
     written = report.write(results, tmp_path, chart_python=str(chart.python))
     assert (tmp_path / "latest.png") in written
     assert (tmp_path / "latest.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_ab_tools_run_once(dynamodb_local: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``bench.cpu_ab`` and ``bench.lambda_ab --importtime``, one round each, this checkout against itself."""
+    from bench import cpu_ab, lambda_ab
+
+    root = str(Path(__file__).resolve().parents[2])
+    for case in ("stage", "json", "write"):
+        options = ["--case", case, "--rounds", "1", "--repeats", "1", "--endpoint", dynamodb_local]
+        cpu_ab.main([root, root, *options])
+        assert "a / b: " in capsys.readouterr().out
+    lambda_ab.import_times({"a": root}, 1)
+    out = capsys.readouterr().out
+    assert "dynamorm_async.transport.lean" in out and "dynamorm_async.requests.reads" not in out

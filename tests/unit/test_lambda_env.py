@@ -222,6 +222,27 @@ def test_lambda_db_in_lambda_tunes_itself_to_the_configured_memory(monkeypatch: 
     assert LambdaDB(connect=False, timeout_buffer=0.25).timeout_buffer == 0.25
 
 
+@pytest.mark.parametrize("memory", [128, 700, 1024, 2048, 3008, 10240])
+def test_lambda_db_in_lambda_reads_the_tier_as_its_tuning_would(
+    monkeypatch: pytest.MonkeyPatch, memory: int
+) -> None:
+    # The LambdaTuning value is made on first read of db.tuning (off the cold path); what the DB
+    # was built with must be what that tuning says.
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:1")
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", str(memory))
+    db = LambdaDB(connect=False, region="eu-west-1")
+    limits = concurrency.current()
+    tuning = tuning_for_memory(memory)
+    assert db.tuning == tuning
+    assert managed(db).config == tuning.transport_config(region="eu-west-1")
+    assert db.timeout_buffer == tuning.timeout_buffer
+    assert limits == concurrency.ConcurrencyLimits(
+        batch=tuning.batch_concurrency, scan=tuning.scan_concurrency
+    )
+    db.tuning = None  # still an attribute one can set
+    assert db.tuning is None
+
+
 def test_tuning_is_a_frozen_value() -> None:
     tuning = tuning_for_memory(1024)
     with pytest.raises(dataclasses.FrozenInstanceError):

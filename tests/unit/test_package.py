@@ -56,7 +56,7 @@ def _type_checking_imports(module: ModuleType) -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.parametrize("name", LAZY_PACKAGES)
+@pytest.mark.parametrize("name", [*LAZY_PACKAGES, "dynamorm_async.requests"])  # requests: internal
 def test_lazy_exports_match_type_checking_imports_and_all(name: str) -> None:
     module = importlib.import_module(name)
     exports = {mod: set(names) for mod, names in module._EXPORTS.items()}

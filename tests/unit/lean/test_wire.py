@@ -81,6 +81,14 @@ def test_values_json_cannot_carry_are_refused(bad: dict[str, Any]) -> None:
         encode_request(bad)
 
 
+def test_a_request_that_refers_to_itself_is_refused() -> None:
+    # The encoder keeps no table of the containers it entered; a cycle still ends in a typed error.
+    looped: dict[str, Any] = {"L": []}
+    looped["L"].append(looped)
+    with pytest.raises(LeanConfigurationError, match="refers to itself"):
+        encode_request({"Item": {"a": looped}})
+
+
 def test_empty_and_non_object_answers() -> None:
     assert decode_response(b"") == {}
     with pytest.raises(ValueError, match="not an object"):

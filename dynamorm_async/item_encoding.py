@@ -1,0 +1,136 @@
+"""A model instance encoded and sized in one walk: what a batch write does for every item.
+
+:func:`encode_sized` gives ``Schema.encode``'s item and :func:`~dynamorm_async.sizes.item_size`'s
+count of it without walking the item a second time; :func:`encode_within_limit` is
+``Schema.encode_checked`` built on it. It must follow ``Schema.encode`` (fields as
+:func:`~dynamorm_async.checks.encode_fields` encodes them, the template keys, the key checks,
+then the discriminator); ``tests/unit/test_batch_encoding.py`` holds the two equal.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .checks import check_item_keys
+from .errors import InvalidValue, ItemTooLarge
+from .keyspecs import add_template_keys
+from .marshal import codec_for, serialize
+from .single_table import DEFAULT_DISCRIMINATOR_ATTR
+from .sizes import MAX_ITEM_BYTES, MAX_NAME_BYTES, attribute_size, value_size
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from .marshal import Item
+    from .schema import FieldSpec, Schema
+
+# The exact value types the library's own codecs store as plain ``{"S": v}`` / ``{"BOOL": v}``,
+# built and sized here without calling them; any other codec (a custom one) is called.
+_INLINE = {
+    codec_for(str).encode: frozenset({str}),
+    codec_for(bool).encode: frozenset({bool}),
+    serialize: frozenset({str, bool}),
+}
+_Plan = tuple[tuple["FieldSpec", str, int, frozenset[type]], ...]
+_PLANS: dict[int, tuple[tuple[FieldSpec, ...], _Plan]] = {}
+
+
+def _plan(schema: Schema) -> _Plan:
+    """Per field: its spec, attribute name, the name's size (-1: sized later, as item_size would
+    refuse it) and the value types stored inline; made once per field tuple."""
+    fields = schema.fields
+    found = _PLANS.get(id(fields))
+    if found is not None and found[0] is fields:
+        return found[1]
+    plan = tuple(
+        (
+            f,
+            f.attr,
+            len(f.attr) if f.attr.isascii() and 0 < len(f.attr) <= MAX_NAME_BYTES else -1,
+            _INLINE.get(f.codec.encode, frozenset()),
+        )
+        for f in fields
+    )
+    if len(_PLANS) >= 1024:  # models made at run time (tests): keep the table bounded
+        _PLANS.clear()
+    _PLANS[id(fields)] = (fields, plan)
+    return plan
+
+
+def encode_sized(schema: Schema, obj: BaseModel) -> tuple[Item, int]:
+    """``schema.encode(obj)`` and its :func:`~dynamorm_async.sizes.item_size` in one walk.
+
+    Each value is sized as it is encoded (an ASCII string or a boolean stored plainly without a
+    call); a value whose size cannot be read is sized again after the key checks, in item order,
+    so the item, its size and the first error raised are those of ``Schema.encode`` followed by
+    ``item_size`` (a property test holds them equal).
+    It must follow ``Schema.encode``: fields, template keys, key checks, then the discriminator.
+    """
+    item: Item = {}
+    size = 0
+    later: list[str] = []  # attributes sized after the key checks
+    f = None
+    try:
+        for f, attr, attr_size, inline in _plan(schema):
+            value = getattr(obj, f.name, None)  # model_construct() may leave fields unset
+            if value is None:
+                continue
+            kind = type(value)
+            if kind in inline and attr_size >= 0:
+                if kind is str:
+                    item[attr] = {"S": value}
+                    if value.isascii():
+                        size += attr_size + len(value)
+                        continue
+                else:
+                    item[attr] = {"BOOL": value}
+                    size += attr_size + 1
+                    continue
+            elif isinstance(value, (set, frozenset)) and not value:
+                continue
+            else:
+                av = item[attr] = f.codec.encode(value)
+                if attr_size >= 0:
+                    try:
+                        size += attr_size + value_size(av)
+                        continue
+                    except Exception:  # raised again when sized after the key checks, in order
+                        pass
+            later.append(attr)
+    except Exception as exc:  # as encode_fields reports it
+        name = f"{schema.model.__name__}.{f.name}" if f is not None else schema.model.__name__
+        if isinstance(exc, RecursionError):
+            raise InvalidValue(f"{name} is nested too deeply to store") from None
+        raise InvalidValue(f"{name} cannot be stored: {exc!s:.200}") from exc
+    if schema.template_keys:  # composed keys, after the fields, as Schema.encode adds them
+        known = len(item)
+        add_template_keys(schema, obj, item)
+        later.extend(list(item)[known:])
+    check_item_keys(schema, item)
+    if schema.discriminator is not None:
+        attr = schema.discriminator_attr or DEFAULT_DISCRIMINATOR_ATTR
+        if attr in item:  # a field of that name: its size was counted; count the item again
+            item[attr] = {"S": schema.discriminator}
+            later, size = list(item), 0
+        else:
+            item[attr] = {"S": schema.discriminator}
+            later.append(attr)
+    for attr in later:
+        size += attribute_size(attr, item[attr])
+    return item, size
+
+
+def encode_within_limit(schema: Schema, obj: BaseModel) -> Item:
+    """``schema.encode_checked(obj)`` in one walk (:func:`encode_sized`): the item, refused with
+    :class:`ItemTooLarge` over DynamoDB's 400 KB."""
+    item, size = encode_sized(schema, obj)
+    if size > MAX_ITEM_BYTES:
+        raise ItemTooLarge(
+            f"{schema.model.__name__} item is {size} bytes; DynamoDB's limit is {MAX_ITEM_BYTES}",
+            size=size,
+            limit=MAX_ITEM_BYTES,
+        )
+    return item
+
+
+__all__ = ["encode_sized", "encode_within_limit"]
