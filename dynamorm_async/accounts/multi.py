@@ -100,7 +100,7 @@ class PartnerSlot:
             owner,
             self,
             dataclasses.replace(owner.config, region=account.region),
-            session=owner._partner_session(),
+            session=owner._partner_session,
             hooks=owner.hooks,
         )
         self.db = owner._make_db(self.transport)
