@@ -121,12 +121,18 @@ def encode_form(operation: str, params: Mapping[str, Any]) -> bytes:
 
 
 def _parse(body: bytes) -> Any:
-    """The XML document's root element; a DOCTYPE or ENTITY declaration is refused."""
+    """The XML document's root element; a DOCTYPE or ENTITY declaration is refused.
+
+    :raises ValueError: a declaration, or a body that is not well-formed XML.
+    """
     from xml.etree import ElementTree
 
     if _DOCTYPE.search(body):
         raise ValueError("the answer declares a document type")
-    return ElementTree.fromstring(body)
+    try:
+        return ElementTree.fromstring(body)
+    except ElementTree.ParseError as exc:  # a SyntaxError: give callers one ValueError to catch
+        raise ValueError(f"the answer is not well-formed XML ({exc.position})") from None
 
 
 def _local(tag: str) -> str:
@@ -172,7 +178,7 @@ def parse_error(status: int, body: bytes) -> tuple[str, str, str | None, dict[st
     error XML gives the HTTP status as the code (as botocore does)."""
     try:
         root = _parse(body)
-    except Exception:  # ParseError, ValueError: a balancer's page, a truncated or hostile body
+    except ValueError:  # a balancer's page, a truncated or hostile body
         return str(status), "", None, {}
     error = next((c for c in root if _local(c.tag) == "Error"), None)
     fields = _to_dict(error) if error is not None else {}
@@ -278,7 +284,7 @@ class LeanSts:
             raise LeanServiceError(response.status, code, message, request_id, data)
         try:
             data = parse_result(operation, response.body)
-        except Exception as exc:  # ParseError, ValueError: never a secret in the message
+        except ValueError as exc:  # never a secret in the message
             raise LeanConnectionError(
                 f"STS answered HTTP {response.status} with a body that is not an {operation} answer",
                 cause=exc,
@@ -381,15 +387,20 @@ class LeanStsRawTransport:
 
 
 def sts_lean_reason(environ: Mapping[str, str], region: str | None, endpoint_url: str | None) -> str | None:
-    """Why STS cannot go lean here (its endpoint needs botocore's rules), or None when it can."""
+    """Why STS cannot go lean here (its endpoint needs botocore's rules, or a proxy is set for
+    it), or None when it can."""
+    from .environment import _proxy_for
+
     try:
-        sts_endpoint_from_environment(
+        url = sts_endpoint_from_environment(
             environ, region or region_from_environment(environ), endpoint_url=endpoint_url
         )
     except LeanConfigurationError as exc:
         if "Missing Region" in str(exc):
             return None  # reported by the first call, as on the DynamoDB path
         return f"STS endpoint: {exc}"
+    if _proxy_for(environ, url):
+        return "an HTTP proxy is configured for the STS endpoint"
     return None
 
 
