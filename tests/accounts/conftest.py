@@ -86,7 +86,7 @@ def new_account() -> AccountFactory:
 
 #: Suites whose partners also run on the lean transport (partner keys signing there; STS stays
 #: on aiobotocore): isolation between accounts and the credential lifecycle are what differ.
-BOTH_TRANSPORTS = frozenset({"test_isolation", "test_credentials"})
+BOTH_TRANSPORTS = frozenset({"test_isolation", "test_credentials", "test_errors_and_observability"})
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
