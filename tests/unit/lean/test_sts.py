@@ -18,6 +18,7 @@ from botocore.utils import percent_encode_sequence
 
 from dynamorm_async.errors import ConnectionFailed, CredentialsError, InvalidInput, Throttled
 from dynamorm_async.transport import TransportConfig, build_transport, choose_http, debug_stats
+from dynamorm_async.transport.errortable import TLS_FAILED
 from dynamorm_async.transport.lean import Credentials
 from dynamorm_async.transport.lean.errors import LeanConfigurationError
 from dynamorm_async.transport.lean.sts import (
@@ -30,8 +31,10 @@ from dynamorm_async.transport.lean.sts import (
 )
 
 from .scripted_server import Request, ScriptedServer
+from .test_tls import pki, server_context
 
 pytestmark = pytest.mark.anyio
+__all__ = ["pki"]  # the fixture, re-used
 
 ROLE = "arn:aws:iam::111122223333:role/partner data+x"
 PARAMS: dict[str, Any] = {
@@ -321,3 +324,25 @@ def test_auto_sends_sts_lean_exactly_where_dynamodb_goes_lean() -> None:
     legacy = choose_http(auto, service="sts", environ={**lam, **keys, "AWS_STS_REGIONAL_ENDPOINTS": "legacy"})
     assert legacy[0] == "aiobotocore" and "legacy" in legacy[1]
     assert choose_http(auto, service="sts", environ={**lam, **keys}, session=object())[0] == "aiobotocore"
+
+
+async def test_sts_over_tls_verifies_the_certificate_and_the_host(
+    pki: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def ok(request: Request) -> bytes:
+        return http_answer(200, OK_XML)
+
+    async with ScriptedServer(ok, ssl=server_context(pki)) as server:
+        port = server.url.rsplit(":", 1)[1]
+        monkeypatch.setenv("AWS_CA_BUNDLE", pki["ca"])
+        sts = sts_transport(f"https://localhost:{port}")
+        assert (await sts.call("AssumeRole", PARAMS))["Credentials"]["AccessKeyId"]
+        await sts.close()
+        for host, ca in (("127.0.0.1", pki["ca"]), ("localhost", pki["other_ca"])):
+            monkeypatch.setenv("AWS_CA_BUNDLE", ca)
+            sts = sts_transport(f"https://{host}:{port}", attempts=1)
+            with pytest.raises(ConnectionFailed) as info:
+                await sts.call("AssumeRole", PARAMS)
+            await sts.close()
+            assert info.value.code == TLS_FAILED and info.value.may_have_reached_aws is False
+        assert len(server.requests) == 1  # only over the verified connection
