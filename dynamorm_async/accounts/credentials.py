@@ -1,7 +1,9 @@
 """Async, refreshing credentials for one partner: STS AssumeRole with the partner's external id.
 
 The refresh machinery is aiobotocore's own (``AioRefreshableCredentials``, made in
-:func:`dynamorm_async.transport.refreshable_credentials`): the credentials object is handed to the
+:func:`dynamorm_async.transport.refreshable_credentials`) for a partner on aiobotocore, and its
+stdlib twin :class:`~dynamorm_async.accounts.refresh.Refreshable` for a partner on the lean
+transport (so that path never imports aiobotocore): the credentials object is handed to the
 partner's client, which asks it for keys each time it signs a request, and it calls
 :meth:`PartnerCredentials._assume_role` on first use and again before expiry. Its lock makes every
 refresh single-flight. The windows map onto :class:`AccountConfig` as
@@ -39,6 +41,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AssumeRoleError, CredentialsError, DeadlineExceeded, ServiceError
+from .refresh import Refreshable
 
 if TYPE_CHECKING:
     from ..transport import Transport
@@ -68,8 +71,6 @@ class PartnerCredentials:
     """
 
     def __init__(self, partner: str, account: AccountConfig, sts: Transport) -> None:
-        from ..transport import refreshable_credentials
-
         self.partner = partner
         self.account = account
         self._sts = sts
@@ -79,13 +80,8 @@ class PartnerCredentials:
         self._failure: CredentialsError | None = None
         self._failed_until = 0.0
         self._failures = 0
-        before = account.refresh_before_seconds
-        self.credentials: Any = refreshable_credentials(
-            self._assume_role,
-            advisory_seconds=before,
-            mandatory_seconds=before // 2,
-            clock=self._now,
-        )
+        self._botocore: Any = None
+        self._lean: Refreshable | None = None
 
     def __repr__(self) -> str:
         expires = self.expiration.isoformat() if self.expiration else None
@@ -93,6 +89,31 @@ class PartnerCredentials:
             f"PartnerCredentials(partner={self.partner!r}, role_arn={self.account.role_arn!r}, "
             f"expiration={expires!r}, generation={self.generation})"
         )
+
+    @property
+    def credentials(self) -> Any:
+        """The aiobotocore credentials object to give the partner's aiobotocore client (made on
+        first use: a partner whose calls all go lean never imports aiobotocore)."""
+        if self._botocore is None:
+            from ..transport import refreshable_credentials
+
+            before = self.account.refresh_before_seconds
+            self._botocore = refreshable_credentials(
+                self._assume_role, advisory_seconds=before, mandatory_seconds=before // 2, clock=self._now
+            )
+        return self._botocore
+
+    def _machine(self) -> Any:
+        """The refresh machinery in use: aiobotocore's once a client holds it, else the lean one
+        (same windows, same lock discipline, the same :meth:`_assume_role`)."""
+        if self._botocore is not None:
+            return self._botocore
+        if self._lean is None:
+            before = self.account.refresh_before_seconds
+            self._lean = Refreshable(
+                self._assume_role, advisory_seconds=before, mandatory_seconds=before // 2, clock=self._now
+            )
+        return self._lean
 
     def _now(self) -> _dt.datetime:
         return _FORCED_NOW if self._forced else _utcnow()
@@ -102,14 +123,14 @@ class PartnerCredentials:
 
         :raises AssumeRoleError: STS refused or could not be reached.
         """
-        await self.credentials.get_frozen_credentials()
+        await self._machine().get_frozen_credentials()
 
     def lean_provider(self) -> Any:
         """An async credentials provider for the lean transport: the same keys, from the same
         refresh machinery (one AssumeRole per refresh whichever transport signs)."""
 
         async def provide() -> tuple[str, str, str | None, float | None]:
-            frozen = await self.credentials.get_frozen_credentials()
+            frozen = await self._machine().get_frozen_credentials()
             expiry = self.expiration.timestamp() if self.expiration is not None else None
             return frozen.access_key, frozen.secret_key, frozen.token, expiry
 
@@ -124,7 +145,7 @@ class PartnerCredentials:
         if self.generation == seen_generation:
             self._forced = True
         try:
-            await self.credentials.get_frozen_credentials()
+            await self._machine().get_frozen_credentials()
         finally:
             self._forced = False
 

@@ -11,10 +11,11 @@
         await orders.get("o1")                  # same as db.manager(Order).get("o1")
 
 Per partner there is one :class:`~dynamorm_async.accounts.credentials.PartnerCredentials` (STS
-AssumeRole with the external id, cached, refreshed before expiry, single-flight), one aiobotocore
-session and one client. Credentials live as long as the partner is registered; clients are kept
-in a bounded least-recently-used cache, and evicting one closes it (after the calls it is serving
-have finished). The active partner is a context variable, so tasks for different partners running
+AssumeRole with the external id, cached, refreshed before expiry, single-flight) and one client
+(an aiobotocore session and client, or the lean transport, which then sends AssumeRole too).
+Credentials live as long as the partner is registered; clients are kept in a bounded
+least-recently-used cache, and evicting one closes it (after the calls it is serving have
+finished). The active partner is a context variable, so tasks for different partners running
 concurrently never see each other's client; the partner id labels every error, log record
 (:class:`~dynamorm_async.accounts.observe.PartnerLogFilter`) and X-Ray subsegment.
 """
@@ -100,7 +101,7 @@ class PartnerSlot:
             owner,
             self,
             dataclasses.replace(owner.config, region=account.region),
-            session=owner._partner_session(),
+            session=owner._partner_session,
             hooks=owner.hooks,
         )
         self.db = owner._make_db(self.transport)

@@ -8,7 +8,7 @@ one retry after an ExpiredToken refusal) belongs to :class:`~dynamorm_async.acco
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AssumeRoleError, CredentialsError, UnknownPartner
@@ -27,7 +27,8 @@ EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException"})
 class PartnerTransport:
     """The transport of one partner: its own session, credentials and client, labelled with the partner id.
 
-    It wraps (composes) the library's transport for the partner's account, and around each call
+    ``session`` makes the partner's aiobotocore session, called only on that path. It wraps
+    (composes) the library's transport for the partner's account, and around each call
     keeps the owner's client cache up to date, makes the partner active (so log records name
     it), and when AWS refuses the keys as expired forces one credential refresh and sends the
     request once more.
@@ -39,19 +40,23 @@ class PartnerTransport:
         slot: PartnerSlot,
         config: TransportConfig,
         *,
-        session: Any,
+        session: Callable[[], Any],
         hooks: tuple[CallHook, ...],
     ) -> None:
         provider = slot.credentials.lean_provider()
         if choose_http(config, lean_credentials=provider)[0] == "lean":
             # The partner's DynamoDB calls sign on the lean transport with the same refreshable
-            # AssumeRole keys; STS itself stays on aiobotocore (see the owner's STS transports).
+            # AssumeRole keys (STS goes lean too under the same conditions: no aiobotocore here).
             self.inner: RetryingTransport = build_transport(
                 config, lean_credentials=provider, label=slot.id, hooks=hooks
             )
         else:
             self.inner = build_transport(
-                config, session=session, credentials=slot.credentials.credentials, label=slot.id, hooks=hooks
+                config,
+                session=session(),
+                credentials=slot.credentials.credentials,
+                label=slot.id,
+                hooks=hooks,
             )
         self._owner = owner
         self._slot = slot

@@ -19,7 +19,8 @@ The pieces, by module:
 * :mod:`.aiobotocore`: the aiobotocore raw transport, the only module importing aiobotocore,
   botocore or aiohttp (lazily);
 * :mod:`.lean`: the lean raw transport (standard library only: JSON 1.0, SigV4, keep-alive
-  HTTP/1.1, TLS), for DynamoDB's data plane where its credentials and endpoint suffice.
+  HTTP/1.1, TLS), for DynamoDB's data plane where its credentials and endpoint suffice, and
+  :mod:`.lean.sts` for STS AssumeRole (the Query protocol) under the same conditions.
 
 :func:`build_transport` is where the way to the wire is chosen for a configuration
 (:func:`choose_http`); the choice is on :attr:`RetryingTransport.http`, in :func:`debug_stats`
@@ -72,15 +73,18 @@ def choose_http(
     """The way to the wire for ``config`` and why: ``("lean" | "aiobotocore", reason)``.
 
     ``lean`` and ``aiobotocore`` are taken as asked, except that a ``session`` or aiobotocore
-    ``credentials`` object, or a service other than DynamoDB, always means aiobotocore (the lean
-    transport speaks DynamoDB only and cannot use botocore's objects). ``auto`` picks lean inside
+    ``credentials`` object, or a service other than DynamoDB and STS, always means aiobotocore (the
+    lean transport speaks DynamoDB's data plane and STS AssumeRole only, and cannot use botocore's
+    objects); STS also stays on aiobotocore where its endpoint needs botocore's rules (the global
+    endpoint, ``AWS_STS_REGIONAL_ENDPOINTS=legacy``) under ``auto``. Otherwise STS goes lean exactly when
+    DynamoDB would, under the same conditions. ``auto`` picks lean inside
     a Lambda execution environment when :func:`~.lean.lean_completeness` says it finds the same
     credentials and endpoint botocore would (environment or container credentials, or the
     ``lean_credentials`` given; no profile, config file, proxy or IMDS); elsewhere aiobotocore, so
     code outside Lambda keeps botocore's full credential chain unless it asks for lean.
     """
-    if service != "dynamodb":
-        return "aiobotocore", f"the lean transport speaks DynamoDB only, not {service}"
+    if service not in ("dynamodb", "sts"):
+        return "aiobotocore", f"the lean transport speaks DynamoDB and STS only, not {service}"
     if session is not None or credentials is not None:
         return "aiobotocore", "a session or aiobotocore credentials were given"
     if config.http != "auto":
@@ -88,6 +92,11 @@ def choose_http(
     env = os.environ if environ is None else environ
     if not _lambda_like(env):
         return "aiobotocore", "auto: not a Lambda execution environment"
+    if service == "sts":
+        from .lean.sts import sts_lean_reason
+
+        if (refused := sts_lean_reason(env, config.region, config.endpoint_url)) is not None:
+            return "aiobotocore", f"auto: {refused}"
     from .lean.environment import lean_completeness
 
     given = lean_credentials is not None
@@ -120,7 +129,11 @@ def build_transport(
         config, service=service, session=session, credentials=credentials, lean_credentials=lean_credentials
     )
     raw: RawTransport
-    if http == "lean":
+    if http == "lean" and service == "sts":
+        from .lean.sts import LeanStsRawTransport
+
+        raw = LeanStsRawTransport(config, credentials=lean_credentials)
+    elif http == "lean":
         from .lean.raw import LeanRawTransport
 
         raw = LeanRawTransport(config, credentials=lean_credentials)

@@ -84,13 +84,13 @@ def new_account() -> AccountFactory:
     return make
 
 
-#: Suites whose partners also run on the lean transport (partner keys signing there; STS stays
-#: on aiobotocore): isolation between accounts and the credential lifecycle are what differ.
-BOTH_TRANSPORTS = frozenset({"test_isolation", "test_credentials"})
+#: Suites that also run on the lean transport (STS AssumeRole and the partners' DynamoDB calls):
+#: isolation between accounts, the credential lifecycle and the typed STS failures are what differ.
+BOTH_TRANSPORTS = frozenset({"test_isolation", "test_credentials", "test_errors_and_observability"})
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """``mdb`` of :data:`BOTH_TRANSPORTS` runs its partners on aiobotocore, then on lean."""
+    """``mdb`` of :data:`BOTH_TRANSPORTS` runs its STS and partners on aiobotocore, then on lean."""
     if "partner_http" in metafunc.fixturenames:
         module = metafunc.module.__name__.rsplit(".", 1)[-1]
         ways = ["aiobotocore", "lean"] if module in BOTH_TRANSPORTS else ["aiobotocore"]
@@ -99,7 +99,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def partner_http(request: pytest.FixtureRequest) -> str:
-    """The way to the wire of the partners' DynamoDB calls."""
+    """The way to the wire of STS and of the partners' DynamoDB calls."""
     return str(getattr(request, "param", "aiobotocore"))
 
 

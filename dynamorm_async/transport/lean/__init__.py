@@ -3,7 +3,8 @@
 It speaks DynamoDB's JSON 1.0 protocol with SigV4 over HTTP/1.1 keep-alive (asyncio streams, TLS
 verified), and imports none of aiobotocore, botocore, aiohttp or anyio. See
 :class:`LeanTransport` for the call contract, :mod:`.errors` for what it raises and
-:func:`lean_completeness` for when it can stand in for the aiobotocore transport.
+:func:`lean_completeness` for when it can stand in for the aiobotocore transport. :mod:`.sts`
+sends STS AssumeRole (the Query protocol) the same way, for partner accounts.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ...errors import DynamORMError
 from .errors import LeanConnectionError, LeanCredentialsError
 
 
@@ -242,8 +243,8 @@ class RefreshingCredentials:
                     and (self._clock() < current.expiry - MANDATORY_MARGIN)
                 ):
                     return current
-                if isinstance(exc, LeanCredentialsError):
-                    raise
+                if isinstance(exc, LeanCredentialsError | DynamORMError):
+                    raise  # ours, or the library's own typed error (e.g. a partner's AssumeRoleError)
                 # A custom provider's own error: name its type only, its message may hold secrets.
                 raise LeanCredentialsError(f"the credentials provider failed: {type(exc).__name__}") from None
             self.refreshes += 1

@@ -174,7 +174,9 @@ def test_a_session_credentials_or_another_service_force_aiobotocore() -> None:
     assert choose_http(lean)[0] == "lean"
     assert choose_http(lean, session=object())[0] == "aiobotocore"
     assert choose_http(lean, credentials=object())[0] == "aiobotocore"
-    assert choose_http(lean, service="sts")[0] == "aiobotocore"
+    assert choose_http(lean, service="sts")[0] == "lean"  # AssumeRole has a lean way too
+    assert choose_http(lean, service="sts", session=object())[0] == "aiobotocore"
+    assert choose_http(lean, service="iam")[0] == "aiobotocore"
     assert build_transport(lean, session=object()).http == "aiobotocore"
     assert build_transport(TransportConfig(http="aiobotocore")).http == "aiobotocore"
     with pytest.raises(InvalidInput, match="http must be one of"):
