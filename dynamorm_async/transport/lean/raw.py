@@ -24,6 +24,7 @@ from ..errortable import (
     aws_error,
     connection_failed,
 )
+from .client import LeanClient
 from .credentials import Credentials, CredentialsProvider
 from .errors import (
     LeanChecksumError,
@@ -47,6 +48,8 @@ class LeanRawTransport:
     service = "dynamodb"
     #: Which way to the wire this is (also :attr:`RetryingTransport.http`).
     http = "lean"
+    #: How this transport names itself in configuration errors.
+    label = "lean transport"
 
     def __init__(
         self,
@@ -58,34 +61,39 @@ class LeanRawTransport:
         self.config = config or TransportConfig()
         self._credentials = credentials
         self._environ = environ
-        self._lean: LeanTransport | None = None
+        self._lean: LeanClient | None = None
         self._open = False
 
     def __repr__(self) -> str:
-        return f"LeanRawTransport({self._lean!r})" if self._lean else "LeanRawTransport(unconnected)"
+        name = type(self).__name__
+        return f"{name}({self._lean!r})" if self._lean else f"{name}(unconnected)"
 
     @property
     def has_client(self) -> bool:
         """Whether the connection pool is open (made by the first send or :meth:`connect`)."""
         return self._open
 
-    def lean(self) -> LeanTransport:
-        """The lean transport, made on first use (resolves region, endpoint and credentials)."""
+    def _new_client(self) -> LeanClient:
+        """The lean client this transport sends through (a subclass names another service's)."""
+        cfg = self.config
+        return LeanTransport(
+            region=cfg.region,
+            endpoint_url=cfg.endpoint_url,
+            credentials=self._credentials,
+            max_connections=cfg.max_pool_connections,
+            connect_timeout=cfg.connect_timeout,
+            read_timeout=cfg.read_timeout,
+            environ=self._environ,
+        )
+
+    def lean(self) -> LeanClient:
+        """The lean client, made on first use (resolves region, endpoint and credentials)."""
         if self._lean is None:
-            cfg = self.config
             try:
-                self._lean = LeanTransport(
-                    region=cfg.region,
-                    endpoint_url=cfg.endpoint_url,
-                    credentials=self._credentials,
-                    max_connections=cfg.max_pool_connections,
-                    connect_timeout=cfg.connect_timeout,
-                    read_timeout=cfg.read_timeout,
-                    environ=self._environ,
-                )
+                self._lean = self._new_client()
             except LeanConfigurationError as exc:
                 code = "NoRegion" if "region" in str(exc) else "InvalidEndpoint"
-                raise errors.CredentialsError(f"lean transport: {exc}", code=code) from None
+                raise errors.CredentialsError(f"{self.label}: {exc}", code=code) from None
         if not self._open:
             self._open = True
             STATS.clients_created += 1
@@ -100,7 +108,7 @@ class LeanRawTransport:
         """Resolve region, endpoint and credentials now (connections open on first send)."""
         lean = self.lean()
         try:
-            await lean._get_credentials()
+            await lean.credentials()
         except LeanCredentialsError as exc:
             raise _credentials_error(exc, "CreateClient") from None
 

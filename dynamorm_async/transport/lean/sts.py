@@ -13,13 +13,11 @@ import datetime
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
-from ... import errors
-from ..base import STATS, TransportConfig
-from ..errortable import CHECKSUM_MISMATCH, aws_error, connection_failed
-from .credentials import Credentials, CredentialsProvider, RefreshingCredentials, StaticCredentials
+from .client import LeanClient, resolve_region
+from .credentials import Credentials, CredentialsProvider
 from .endpoints import (
     _HOST_LABEL,
     UNSUPPORTED_REGIONS,
@@ -28,16 +26,11 @@ from .endpoints import (
     region_from_environment,
 )
 from .errors import (
-    LeanChecksumError,
     LeanConfigurationError,
     LeanConnectionError,
-    LeanCredentialsError,
     LeanServiceError,
 )
-from .http import ConnectionPool
-from .raw import _connection_error, _credentials_error
-from .sigv4 import amz_date, sign
-from .transport import _USER_AGENT, _host_header, default_credentials
+from .raw import LeanRawTransport
 
 #: The STS API version every Query request names.
 STS_VERSION = "2011-06-15"
@@ -189,12 +182,15 @@ def parse_error(status: int, body: bytes) -> tuple[str, str, str | None, dict[st
     return str(code), str(fields.get("Message", "")), request_id, {"Error": fields}
 
 
-class LeanSts:
+class LeanSts(LeanClient):
     """STS over the lean pool: ``call("AssumeRole", params)`` -> botocore-shaped dict, one attempt.
 
     Credentials as :class:`~.transport.LeanTransport`'s (given, else environment, else container);
     ``repr`` shows region and endpoint only.
     """
+
+    service: ClassVar[str] = "sts"
+    content_type: ClassVar[str] = CONTENT_TYPE
 
     def __init__(
         self,
@@ -208,46 +204,16 @@ class LeanSts:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
-        resolved = region or region_from_environment(env)
-        if not resolved:
-            raise LeanConfigurationError("no region: pass region= or set AWS_REGION")
-        self.region: str = resolved
-        self.endpoint_url = sts_endpoint_from_environment(env, self.region, endpoint_url=endpoint_url)
-        self._credentials: StaticCredentials | RefreshingCredentials | None
-        if isinstance(credentials, Credentials):
-            self._credentials = StaticCredentials(credentials)
-        elif credentials is not None:
-            self._credentials = RefreshingCredentials(credentials)
-        else:
-            self._credentials = default_credentials(env)
-        host, self._path = _host_header(self.endpoint_url)
-        self._host = host
-        self.pool = ConnectionPool(
-            self.endpoint_url,
+        resolved = resolve_region(region, env)
+        super().__init__(
+            region=resolved,
+            endpoint_url=sts_endpoint_from_environment(env, resolved, endpoint_url=endpoint_url),
+            credentials=credentials,
+            environ=env,
             max_connections=max_connections,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
-            cafile=env.get("AWS_CA_BUNDLE") or None,
         )
-
-    def __repr__(self) -> str:
-        return f"LeanSts(region={self.region!r}, endpoint_url={self.endpoint_url!r})"
-
-    async def credentials(self) -> Credentials:
-        """The signing credentials (base ones: environment, container or given)."""
-        if self._credentials is None:
-            raise LeanCredentialsError(
-                "no credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the container endpoint, "
-                "or pass credentials="
-            )
-        if isinstance(self._credentials, StaticCredentials):
-            found = await self._credentials()
-        else:
-            found = await self._credentials.get()
-        for value in (found.access_key, found.token or ""):
-            if "\r" in value or "\n" in value:
-                raise LeanCredentialsError("credentials contain a line break")
-        return found
 
     async def call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """Send one STS request, one attempt.
@@ -258,27 +224,7 @@ class LeanSts:
         :raises LeanConfigurationError: an operation or parameter this module does not send.
         """
         body = encode_form(operation, params)
-        found = await self.credentials()
-        signed = sign(
-            method="POST",
-            path=self._path,
-            headers={"Host": self._host, "Content-Type": CONTENT_TYPE},
-            body=body,
-            access_key=found.access_key,
-            secret_key=found.secret_key,
-            token=found.token,
-            region=self.region,
-            service="sts",
-            timestamp=amz_date(),
-        )
-        head = [
-            f"POST {self._path} HTTP/1.1\r\nHost: {self._host}\r\nContent-Type: {CONTENT_TYPE}\r\n"
-            f"User-Agent: {_USER_AGENT}\r\nAccept-Encoding: identity\r\n"
-        ]
-        for name, value in signed.items():
-            head += (name, ": ", value, "\r\n")
-        head += ("Content-Length: ", str(len(body)), "\r\n\r\n")
-        response = await self.pool.request("".join(head).encode("utf-8") + body)
+        response = await self.send(body, {})
         if response.status >= 300:
             code, message, request_id, data = parse_error(response.status, response.body)
             raise LeanServiceError(response.status, code, message, request_id, data)
@@ -296,94 +242,25 @@ class LeanSts:
         meta["RequestId"] = meta["RequestId"] or response.headers.get("x-amzn-requestid", "")
         return data
 
-    async def close(self) -> None:
-        """Close the pool's idle connections; the transport can still be used afterwards."""
-        await self.pool.close()
 
-
-class LeanStsRawTransport:
-    """The lean STS way to the wire as a :class:`~..base.RawTransport`; errors in the library's tree."""
+class LeanStsRawTransport(LeanRawTransport):
+    """The lean STS way to the wire: the lean raw transport (one attempt, errors through the shared
+    error table) sending through :class:`LeanSts`."""
 
     service = "sts"
-    #: Which way to the wire this is (also :attr:`RetryingTransport.http`).
-    http = "lean"
+    label = "lean STS transport"
 
-    def __init__(
-        self,
-        config: TransportConfig | None = None,
-        *,
-        credentials: Credentials | CredentialsProvider | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> None:
-        self.config = config or TransportConfig()
-        self._credentials = credentials
-        self._environ = environ
-        self._sts: LeanSts | None = None
-        self._open = False
-
-    def __repr__(self) -> str:
-        return f"LeanStsRawTransport({self._sts!r})" if self._sts else "LeanStsRawTransport(unconnected)"
-
-    @property
-    def has_client(self) -> bool:
-        """Whether the connection pool is open."""
-        return self._open
-
-    def sts(self) -> LeanSts:
-        """The lean STS client, made on first use (resolves region, endpoint and credentials)."""
-        if self._sts is None:
-            cfg = self.config
-            try:
-                self._sts = LeanSts(
-                    region=cfg.region,
-                    endpoint_url=cfg.endpoint_url,
-                    credentials=self._credentials,
-                    max_connections=cfg.max_pool_connections,
-                    connect_timeout=cfg.connect_timeout,
-                    read_timeout=cfg.read_timeout,
-                    environ=self._environ,
-                )
-            except LeanConfigurationError as exc:
-                code = "NoRegion" if "region" in str(exc) else "InvalidEndpoint"
-                raise errors.CredentialsError(f"lean STS transport: {exc}", code=code) from None
-        if not self._open:
-            self._open = True
-            STATS.clients_created += 1
-        return self._sts
-
-    async def connect(self) -> None:
-        """Resolve region, endpoint and base credentials now."""
-        try:
-            await self.sts().credentials()
-        except LeanCredentialsError as exc:
-            raise _credentials_error(exc, "CreateClient") from None
-
-    async def send(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Send one attempt; every failure leaves as one of the library's errors."""
-        sts = self.sts()
-        try:
-            return await sts.call(operation, params)
-        except LeanServiceError as exc:
-            raise aws_error(
-                exc.status, exc.code, exc.message, exc.request_id, exc.body, operation=operation
-            ) from None
-        except LeanConnectionError as exc:
-            raise _connection_error(exc, operation) from exc
-        except LeanChecksumError as exc:  # not sent by STS; kept for the protocol's symmetry
-            raise connection_failed(
-                None, may_have_reached_aws=True, operation=operation, code=CHECKSUM_MISMATCH
-            ) from exc
-        except LeanCredentialsError as exc:
-            raise _credentials_error(exc, operation) from None
-        except LeanConfigurationError as exc:
-            raise errors.InvalidInput(f"{operation}: {exc}") from None
-
-    async def close(self) -> None:
-        """Close the pool's connections; the next send opens new ones."""
-        if self._sts is not None and self._open:
-            self._open = False
-            STATS.clients_closed += 1
-            await self._sts.close()
+    def _new_client(self) -> LeanClient:
+        cfg = self.config
+        return LeanSts(
+            region=cfg.region,
+            endpoint_url=cfg.endpoint_url,
+            credentials=self._credentials,
+            max_connections=cfg.max_pool_connections,
+            connect_timeout=cfg.connect_timeout,
+            read_timeout=cfg.read_timeout,
+            environ=self._environ,
+        )
 
 
 def sts_lean_reason(environ: Mapping[str, str], region: str | None, endpoint_url: str | None) -> str | None:
