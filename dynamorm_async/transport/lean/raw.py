@@ -11,8 +11,8 @@ a certificate or handshake failure ``TLS_FAILED``. Nothing here retries, waits o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from ... import errors
 from ..base import STATS, TransportConfig
@@ -50,6 +50,8 @@ class LeanRawTransport:
     http = "lean"
     #: How this transport names itself in configuration errors.
     label = "lean transport"
+    #: The lean client it sends through (a subclass names another service's).
+    client_type: ClassVar[Callable[..., LeanClient]] = LeanTransport
 
     def __init__(
         self,
@@ -74,9 +76,8 @@ class LeanRawTransport:
         return self._open
 
     def _new_client(self) -> LeanClient:
-        """The lean client this transport sends through (a subclass names another service's)."""
         cfg = self.config
-        return LeanTransport(
+        return self.client_type(
             region=cfg.region,
             endpoint_url=cfg.endpoint_url,
             credentials=self._credentials,

@@ -249,18 +249,7 @@ class LeanStsRawTransport(LeanRawTransport):
 
     service = "sts"
     label = "lean STS transport"
-
-    def _new_client(self) -> LeanClient:
-        cfg = self.config
-        return LeanSts(
-            region=cfg.region,
-            endpoint_url=cfg.endpoint_url,
-            credentials=self._credentials,
-            max_connections=cfg.max_pool_connections,
-            connect_timeout=cfg.connect_timeout,
-            read_timeout=cfg.read_timeout,
-            environ=self._environ,
-        )
+    client_type = LeanSts
 
 
 def sts_lean_reason(environ: Mapping[str, str], region: str | None, endpoint_url: str | None) -> str | None:
