@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 from .checks import check_item_keys
 from .errors import InvalidValue, ItemTooLarge
 from .keyspecs import add_template_keys
-from .marshal import codec_for, serialize
+from .marshal import _bad_key, codec_for, serialize
+from .numbers import INT_FAST_LIMIT, NEG_INT_FAST_LIMIT
 from .single_table import DEFAULT_DISCRIMINATOR_ATTR
-from .sizes import MAX_ITEM_BYTES, MAX_NAME_BYTES, attribute_size, value_size
+from .sizes import MAX_ITEM_BYTES, MAX_NAME_BYTES, _number_size, attribute_size, value_size
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -24,12 +25,14 @@ if TYPE_CHECKING:
     from .marshal import Item
     from .schema import FieldSpec, Schema
 
-# The exact value types the library's own codecs store as plain ``{"S": v}`` / ``{"BOOL": v}``,
+# The exact value types the library's own codecs store plainly (``{"S": v}``, ``{"BOOL": v}``,
+# ``{"N": str(v)}`` for an int, ``{"L": [...]}`` and ``{"M": {...}}`` as ``serialize`` builds them),
 # built and sized here without calling them; any other codec (a custom one) is called.
 _INLINE = {
     codec_for(str).encode: frozenset({str}),
     codec_for(bool).encode: frozenset({bool}),
-    serialize: frozenset({str, bool}),
+    codec_for(int).encode: frozenset({int}),
+    serialize: frozenset({str, bool, int, list, dict}),
 }
 _Plan = tuple[tuple["FieldSpec", str, int, frozenset[type]], ...]
 _PLANS: dict[int, tuple[tuple[FieldSpec, ...], _Plan]] = {}
@@ -60,10 +63,11 @@ def _plan(schema: Schema) -> _Plan:
 def encode_sized(schema: Schema, obj: BaseModel) -> tuple[Item, int]:
     """``schema.encode(obj)`` and its :func:`~dynamorm_async.sizes.item_size` in one walk.
 
-    Each value is sized as it is encoded (an ASCII string or a boolean stored plainly without a
-    call); a value whose size cannot be read is sized again after the key checks, in item order,
-    so the item, its size and the first error raised are those of ``Schema.encode`` followed by
-    ``item_size`` (a property test holds them equal).
+    Each value is sized as it is encoded: a string, boolean, int, list or map that the library's
+    own codecs store plainly is built here without a call, ASCII text sized by its length. A
+    value whose size cannot be read is sized again after the key checks, in item order, so the
+    item, its size and the first error raised are those of ``Schema.encode`` followed by
+    ``item_size`` (property tests hold them equal).
     It must follow ``Schema.encode``: fields, template keys, key checks, then the discriminator.
     """
     item: Item = {}
@@ -82,20 +86,64 @@ def encode_sized(schema: Schema, obj: BaseModel) -> tuple[Item, int]:
                     if value.isascii():
                         size += attr_size + len(value)
                         continue
-                else:
+                    later.append(attr)
+                    continue
+                if kind is bool:
                     item[attr] = {"BOOL": value}
                     size += attr_size + 1
                     continue
+                if kind is int:
+                    if NEG_INT_FAST_LIMIT < value < INT_FAST_LIMIT:  # as _ser_int and serialize
+                        raw = str(value)
+                        item[attr] = {"N": raw}
+                        size += attr_size + _number_size(raw)
+                        continue
+                    av = item[attr] = f.codec.encode(value)
+                elif kind is list:  # as marshal._ser_list, sized inline when every element is ASCII text
+                    av = item[attr] = {"L": [{"S": x} if type(x) is str else serialize(x) for x in value]}
+                    n = 3
+                    for x in value:
+                        if type(x) is not str or not x.isascii():
+                            break
+                        n += 1 + len(x)
+                    else:
+                        size += attr_size + n
+                        continue
+                else:  # a dict, as marshal._ser_map; sized inline when keys and values are ASCII text
+                    s, b = serialize, _bad_key
+                    av = item[attr] = {
+                        "M": {
+                            k if type(k) is str else b(k): {"S": x} if type(x) is str else s(x)
+                            for k, x in value.items()
+                        }
+                    }
+                    n = 3
+                    for k, x in value.items():
+                        if not (
+                            type(k) is str
+                            and type(x) is str
+                            and k.isascii()
+                            and 0 < len(k) <= MAX_NAME_BYTES
+                            and x.isascii()
+                        ):
+                            break
+                        n += 1 + len(k) + len(x)
+                    else:
+                        size += attr_size + n
+                        continue
             elif isinstance(value, (set, frozenset)) and not value:
+                continue
+            elif attr_size < 0:
+                item[attr] = f.codec.encode(value)
+                later.append(attr)
                 continue
             else:
                 av = item[attr] = f.codec.encode(value)
-                if attr_size >= 0:
-                    try:
-                        size += attr_size + value_size(av)
-                        continue
-                    except Exception:  # raised again when sized after the key checks, in order
-                        pass
+            try:  # as item_size would size it
+                size += attr_size + value_size(av)
+                continue
+            except Exception:  # raised again when sized after the key checks, in order
+                pass
             later.append(attr)
     except Exception as exc:  # as encode_fields reports it
         name = f"{schema.model.__name__}.{f.name}" if f is not None else schema.model.__name__

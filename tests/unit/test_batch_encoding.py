@@ -176,3 +176,32 @@ def test_batch_put_writes_the_item_put_item_writes() -> None:
     schema = Wide.__dynamorm_schema__
     obj = Wide(pk="p", sk=2, text="é", tags=["a"], labels={"x"}, anything={"k": [1, "v"]})
     assert batch_put(schema, obj).params["Item"] == put_item(schema, obj).params["Item"]
+
+
+class _Text(str):
+    """A str subclass: stored as text, but not by the inline paths (they take exact types)."""
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"n": 10**38 - 1, "sk": -(10**38) + 1},  # the largest ints built inline
+        {"n": 10**38, "sk": -(10**38)},  # past them: the codec, and its refusal, as before
+        {"n": True, "sk": 0},  # a bool in an int field
+        {"sk": 1, "tags": []},
+        {"sk": 1, "tags": ["ascii", "é", "\ud800"]},  # a lone surrogate: refused when sized
+        {"sk": 1, "tags": ["a", 1, None, b"x", ["n"], {"k": "v"}]},
+        {"sk": 1, "tags": [_Text("sub")]},
+        {"sk": 1, "address": {}},
+        {"sk": 1, "address": {"": "v"}},  # an empty map key: refused
+        {"sk": 1, "address": {"k" * 65536: "v"}},  # a map key over the name limit
+        {"sk": 1, "address": {"é": "é", "a": 2, "b": [1]}},
+        {"sk": 1, "address": {1: "v"}},  # not a str key: refused while encoding
+        {"sk": 1, "address": {_Text("k"): _Text("v")}},
+        {"sk": 1, "anything": ["a", {"b": "c"}, [{"d": 1}]]},
+        {"sk": 1, "anything": {"a": {"b": {"c": "d"}}}},
+    ],
+)
+def test_inline_ints_lists_and_maps_as_the_codecs(fields: dict[str, Any]) -> None:
+    """Ints, lists and maps encoded and sized inline give the codecs' item, size and error."""
+    _assert_same(Wide, Wide.model_construct(pk="p", **fields))
