@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .checks import check_item_keys
+from .checks import check_item_keys, key_limit
 from .errors import InvalidValue, ItemTooLarge
 from .keyspecs import add_template_keys
 from .marshal import _bad_key, codec_for, serialize
@@ -35,16 +35,19 @@ _INLINE = {
     serialize: frozenset({str, bool, int, list, dict}),
 }
 _Plan = tuple[tuple["FieldSpec", str, int, frozenset[type]], ...]
-_PLANS: dict[int, tuple[tuple[FieldSpec, ...], _Plan]] = {}
+#: Per key attribute to check: its name, kind, byte limit and whether the item must hold it.
+_KeyChecks = tuple[tuple[str, str, int, bool], ...]
+_PLANS: dict[int, tuple[Schema, tuple[FieldSpec, ...], _Plan, _KeyChecks | None]] = {}
 
 
-def _plan(schema: Schema) -> _Plan:
+def _plan(schema: Schema) -> tuple[_Plan, _KeyChecks | None]:
     """Per field: its spec, attribute name, the name's size (-1: sized later, as item_size would
-    refuse it) and the value types stored inline; made once per field tuple."""
+    refuse it) and the value types stored inline; and the key attributes :func:`_keys_plain`
+    checks (None: a key of no kind, left to ``check_item_keys``). Made once per schema."""
     fields = schema.fields
-    found = _PLANS.get(id(fields))
-    if found is not None and found[0] is fields:
-        return found[1]
+    found = _PLANS.get(id(schema))
+    if found is not None and found[0] is schema and found[1] is fields:
+        return found[2], found[3]
     plan = tuple(
         (
             f,
@@ -54,10 +57,43 @@ def _plan(schema: Schema) -> _Plan:
         )
         for f in fields
     )
+    specs = [(f, True) for f in schema.key_fields]
+    for index in schema.indexes.values():
+        specs += [(f, False) for f in (index.hash, index.range) if f is not None]
+    checks: _KeyChecks | None = tuple(
+        (f.attr, f.codec.kind or "", key_limit(schema, f), required)
+        for f, required in specs
+        if required or f.attr not in schema.key_attrs
+    )
+    if any(kind not in ("S", "N", "B") for _, kind, _, _ in checks or ()):
+        checks = None
     if len(_PLANS) >= 1024:  # models made at run time (tests): keep the table bounded
         _PLANS.clear()
-    _PLANS[id(fields)] = (fields, plan)
-    return plan
+    _PLANS[id(schema)] = (schema, fields, plan, checks)
+    return plan, checks
+
+
+def _keys_plain(checks: _KeyChecks, item: Item) -> bool:
+    """Whether every key attribute is plainly valid (present if required, of its kind, not empty,
+    ASCII text or bytes within its limit): then ``check_item_keys`` would pass, and is not called."""
+    for attr, kind, limit, required in checks:
+        av = item.get(attr)
+        if av is None:
+            if required:
+                return False
+            continue
+        if len(av) != 1:
+            return False
+        raw = av.get(kind)
+        if kind == "S":
+            if type(raw) is not str or not 0 < len(raw) <= limit or not raw.isascii():
+                return False
+        elif kind == "N":
+            if type(raw) is not str:
+                return False
+        elif type(raw) is not bytes or not 0 < len(raw) <= limit:
+            return False
+    return True
 
 
 def encode_sized(schema: Schema, obj: BaseModel) -> tuple[Item, int]:
@@ -75,7 +111,8 @@ def encode_sized(schema: Schema, obj: BaseModel) -> tuple[Item, int]:
     later: list[str] = []  # attributes sized after the key checks
     f = None
     try:
-        for f, attr, attr_size, inline in _plan(schema):
+        plan, key_checks = _plan(schema)
+        for f, attr, attr_size, inline in plan:
             value = getattr(obj, f.name, None)  # model_construct() may leave fields unset
             if value is None:
                 continue
@@ -154,7 +191,8 @@ def encode_sized(schema: Schema, obj: BaseModel) -> tuple[Item, int]:
         known = len(item)
         add_template_keys(schema, obj, item)
         later.extend(list(item)[known:])
-    check_item_keys(schema, item)
+    if key_checks is None or not _keys_plain(key_checks, item):
+        check_item_keys(schema, item)  # checks each key and raises as Schema.encode does
     if schema.discriminator is not None:
         attr = schema.discriminator_attr or DEFAULT_DISCRIMINATOR_ATTR
         if attr in item:  # a field of that name: its size was counted; count the item again

@@ -205,3 +205,39 @@ class _Text(str):
 def test_inline_ints_lists_and_maps_as_the_codecs(fields: dict[str, Any]) -> None:
     """Ints, lists and maps encoded and sized inline give the codecs' item, size and error."""
     _assert_same(Wide, Wide.model_construct(pk="p", **fields))
+
+
+class BinaryKeyed(Model, table="unit-batch-encoding-bin", indexes=[GSI("by_ref", hash="ref", range="rank")]):
+    pk: Annotated[bytes, HashKey()]
+    sk: Annotated[str, RangeKey()]
+    ref: str | None = None
+    rank: int | None = None
+
+
+@pytest.mark.parametrize(
+    ("model", "fields"),
+    [
+        (Wide, {"pk": "k" * 2048, "sk": 1}),  # at the partition key limit
+        (Wide, {"pk": "k" * 2049, "sk": 1}),  # over it
+        (Wide, {"pk": "é" * 1024, "sk": 1}),  # non-ASCII: 2,048 bytes
+        (Wide, {"pk": "é" * 1025, "sk": 1}),
+        (Wide, {"pk": "", "sk": 1}),
+        (Wide, {"pk": "p"}),  # no range key
+        (Wide, {"pk": "p", "sk": "1"}),  # a range key of the wrong type
+        (Wide, {"pk": b"p", "sk": 1}),
+        (BinaryKeyed, {"pk": b"k" * 2048, "sk": "s" * 1024}),
+        (BinaryKeyed, {"pk": b"k" * 2049, "sk": "s"}),
+        (BinaryKeyed, {"pk": b"k", "sk": "s" * 1025}),
+        (BinaryKeyed, {"pk": b"", "sk": "s"}),
+        (BinaryKeyed, {"pk": bytearray(b"k"), "sk": "s"}),
+        (BinaryKeyed, {"pk": b"k", "sk": "s", "ref": "r" * 2048, "rank": 5}),
+        (BinaryKeyed, {"pk": b"k", "sk": "s", "ref": "r" * 2049}),  # an index key over its limit
+        (BinaryKeyed, {"pk": b"k", "sk": "s", "ref": ""}),  # an empty index key
+        (BinaryKeyed, {"pk": b"k", "sk": "s", "rank": "5"}),  # an index key of the wrong type
+        (Templated, {"order_id": "o", "line": "1", "sku": "s" * 2044}),  # SKU#... at 2,048 bytes
+        (Templated, {"order_id": "o", "line": "1", "sku": "s" * 2045}),
+    ],
+)
+def test_key_checks_as_check_item_keys(model: type[Model], fields: dict[str, Any]) -> None:
+    """Keys passed plainly, or refused with the same error, whatever their kind and size."""
+    _assert_same(model, model.model_construct(**fields))
