@@ -28,7 +28,7 @@ Managers expose these as :meth:`Manager.batch_get <dynamorm_async.manager.Manage
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
 
@@ -335,11 +335,12 @@ async def batch_write(
     _check_mode(on_unprocessed)
     schema, table = manager.schema, manager.table
     staged: list[tuple[ItemRequest, Any]] = []  # (request, what the caller passed)
-    seen: dict[KeyId, int] = {}  # key identity -> the write's position in ``staged``
+    seen: dict[Hashable, int] = {}  # key identity -> the write's position in ``staged``
+    attrs = tuple(f.attr for f in schema.key_fields)
 
     def claim(request: ItemRequest, what: str, passed: Any) -> None:
         n = len(staged)
-        first = seen.setdefault(key_id(request.key), n)
+        first = seen.setdefault(_call_key_id(attrs, request.key), n)
         if first != n:
             before = "a put" if staged[first][0].operation == "PutItem" else "a delete"
             raise DuplicateKey(
@@ -380,7 +381,13 @@ async def batch_write(
                 ledger.failed(chunk, exc)
                 raise
         unprocessed: list[dict[str, Any]] = response.get("UnprocessedItems", {}).get(table, [])
-        left = [n for n in (seen.get(write_id(key_attrs, w)) for w in unprocessed) if n is not None]
+        keys = (
+            key_from_item(key_attrs, w["PutRequest"]["Item"])
+            if "PutRequest" in w
+            else w["DeleteRequest"]["Key"]
+            for w in unprocessed
+        )
+        left = [n for n in (seen.get(_call_key_id(attrs, k)) for k in keys) if n is not None]
         ledger.answered(chunk, set(left), response)
         return left
 
@@ -398,6 +405,23 @@ async def batch_write(
     if on_unprocessed == "return" and not runner.cut:
         return result
     raise write_failure(f"batch_write to {table!r}", result, runner.cut) from runner.last_error
+
+
+def _call_key_id(attrs: tuple[str, ...], key: Mapping[str, Any]) -> Hashable:
+    """A key's identity within one batch write: for a key of text attributes (the common one) the
+    tuple of its texts in ``attrs`` order, else :func:`key_id` (numbers by value); the two never
+    compare equal (``key_id`` holds tuples, not texts)."""
+    if len(key) == len(attrs):
+        texts = []
+        for attr in attrs:
+            av = key.get(attr)
+            raw = av.get("S") if av is not None and len(av) == 1 else None
+            if type(raw) is not str:
+                break
+            texts.append(raw)
+        else:
+            return tuple(texts)
+    return key_id(key)
 
 
 def write_id(key_attrs: Collection[str], write: dict[str, Any]) -> KeyId:
