@@ -28,10 +28,11 @@ Managers expose these as :meth:`Manager.batch_get <dynamorm_async.manager.Manage
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
 
+from .batch_keys import call_key_id, write_key
 from .concurrency import batch_concurrency
 from .deadline import remaining
 from .errors import DeadlinePartialFailure, DuplicateKey, InvalidInput, PartialFailure
@@ -340,7 +341,7 @@ async def batch_write(
 
     def claim(request: ItemRequest, what: str, passed: Any) -> None:
         n = len(staged)
-        first = seen.setdefault(_call_key_id(attrs, request.key), n)
+        first = seen.setdefault(call_key_id(attrs, request.key), n)
         if first != n:
             before = "a put" if staged[first][0].operation == "PutItem" else "a delete"
             raise DuplicateKey(
@@ -381,13 +382,8 @@ async def batch_write(
                 ledger.failed(chunk, exc)
                 raise
         unprocessed: list[dict[str, Any]] = response.get("UnprocessedItems", {}).get(table, [])
-        keys = (
-            key_from_item(key_attrs, w["PutRequest"]["Item"])
-            if "PutRequest" in w
-            else w["DeleteRequest"]["Key"]
-            for w in unprocessed
-        )
-        left = [n for n in (seen.get(_call_key_id(attrs, k)) for k in keys) if n is not None]
+        found = (seen.get(call_key_id(attrs, write_key(key_attrs, w))) for w in unprocessed)
+        left = [n for n in found if n is not None]
         ledger.answered(chunk, set(left), response)
         return left
 
@@ -407,28 +403,9 @@ async def batch_write(
     raise write_failure(f"batch_write to {table!r}", result, runner.cut) from runner.last_error
 
 
-def _call_key_id(attrs: tuple[str, ...], key: Mapping[str, Any]) -> Hashable:
-    """A key's identity within one batch write: for a key of text attributes (the common one) the
-    tuple of its texts in ``attrs`` order, else :func:`key_id` (numbers by value); the two never
-    compare equal (``key_id`` holds tuples, not texts)."""
-    if len(key) == len(attrs):
-        texts = []
-        for attr in attrs:
-            av = key.get(attr)
-            raw = av.get("S") if av is not None and len(av) == 1 else None
-            if type(raw) is not str:
-                break
-            texts.append(raw)
-        else:
-            return tuple(texts)
-    return key_id(key)
-
-
 def write_id(key_attrs: Collection[str], write: dict[str, Any]) -> KeyId:
     """The key identity of one BatchWriteItem member (a ``PutRequest`` or a ``DeleteRequest``)."""
-    if "PutRequest" in write:
-        return key_id(key_from_item(key_attrs, write["PutRequest"]["Item"]))
-    return key_id(write["DeleteRequest"]["Key"])
+    return key_id(write_key(key_attrs, write))
 
 
 def fill_write_result(
