@@ -13,7 +13,10 @@ of ``--repeats`` calls in each process):
 * ``stage``: ``requests.batch_put`` for every item (encoding, size and key checks, staging);
 * ``json``: the lean transport's JSON dump of the 40 BatchWriteItem bodies;
 * ``write``: ``Manager.batch_write`` of the 1,000 items on the lean transport against DynamoDB
-  Local (``--endpoint``, else one is started), everything a batch write costs the client.
+  Local (``--endpoint``, else one is started), everything a batch write costs the client;
+* ``offline``: the same batch write with the lean connection pool answering every request
+  itself (HTTP 200, nothing unprocessed): all of the client's work but the socket's, so the
+  kernel and the server add no noise (no server needed).
 """
 
 from __future__ import annotations
@@ -62,6 +65,14 @@ def dump():
 async def write():
     from dynamorm_async import DB
 
+    if case == "offline":
+        from dynamorm_async.transport.lean import http
+
+        async def answer(self, data):
+            return http.Response(200, {"content-length": "24"}, b'{"UnprocessedItems": {}}', True)
+
+        http.ConnectionPool.request = answer
+
     async with DB(endpoint_url=endpoint, region=REGION, http="lean") as db:
         manager = db.manager(BenchItem)
         for _ in range(3):
@@ -76,7 +87,7 @@ async def write():
 
 
 with aws_environment():
-    if case == "write":
+    if case in ("write", "offline"):
         samples = asyncio.run(write())
     else:
         work = {"stage": stage, "json": dump}[case]()
@@ -91,13 +102,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("a", help="folder holding the first copy's dynamorm_async")
     parser.add_argument("b", help="folder holding the second copy's dynamorm_async")
-    parser.add_argument("--case", choices=("stage", "json", "write"), default="write")
+    parser.add_argument("--case", choices=("stage", "json", "write", "offline"), default="write")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--endpoint", help="a running DynamoDB Local (case write); else one is started")
     args = parser.parse_args(argv)
     if args.case != "write":
-        run(args, "")
+        run(args, "http://127.0.0.1:9" if args.case == "offline" else "")
         return
     from .cases.common import aws_environment, seed
 

@@ -28,10 +28,11 @@ Managers expose these as :meth:`Manager.batch_get <dynamorm_async.manager.Manage
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
 
+from .batch_keys import call_key_id, write_key
 from .concurrency import batch_concurrency
 from .deadline import remaining
 from .errors import DeadlinePartialFailure, DuplicateKey, InvalidInput, PartialFailure
@@ -334,19 +335,21 @@ async def batch_write(
     """
     _check_mode(on_unprocessed)
     schema, table = manager.schema, manager.table
-    staged: list[tuple[KeyId, ItemRequest, Any]] = []  # (key identity, request, what the caller passed)
-    seen: dict[KeyId, str] = {}
+    staged: list[tuple[ItemRequest, Any]] = []  # (request, what the caller passed)
+    seen: dict[Hashable, int] = {}  # key identity -> the write's position in ``staged``
+    attrs = tuple(f.attr for f in schema.key_fields)
 
     def claim(request: ItemRequest, what: str, passed: Any) -> None:
-        ident = key_id(request.key)
-        if ident in seen:
+        n = len(staged)
+        first = seen.setdefault(call_key_id(attrs, request.key), n)
+        if first != n:
+            before = "a put" if staged[first][0].operation == "PutItem" else "a delete"
             raise DuplicateKey(
-                f"batch_write to {table!r} names the key {request.key!r} twice ({seen[ident]} and {what}); "
+                f"batch_write to {table!r} names the key {request.key!r} twice ({before} and {what}); "
                 "DynamoDB refuses a batch that writes one item twice",
                 key=request.key,
             )
-        seen[ident] = what
-        staged.append((ident, request, passed))
+        staged.append((request, passed))
 
     for obj in put:
         if not isinstance(obj, manager.model):
@@ -363,34 +366,35 @@ async def batch_write(
     limiter = _limiter(concurrency)
     call = manager.transport.call
     key_attrs = schema.key_attrs
-    ledger: Ledger[KeyId] = Ledger()
+    # Writes are followed by their position in ``staged`` (a small int: cheap to hash in the
+    # ledger); what DynamoDB leaves unprocessed is found again by its key identity and resent
+    # as it was staged.
+    ledger: Ledger[int] = Ledger()
+    writes = [r.batch_item() for r, _ in staged]
 
-    writes = [r.batch_item() for _, r, _ in staged]
-    # Identities computed while staging, by the write's object: a write sent again after
-    # DynamoDB left it unprocessed is a new dict and gets its identity computed from the wire.
-    known = {id(w): ident for w, (ident, _, _) in zip(writes, staged, strict=True)}
-
-    async def send(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def send(chunk: list[int]) -> list[int]:
         async with limiter:
-            ids = [known.get(id(w)) or write_id(key_attrs, w) for w in chunk]
-            ledger.sending(ids)
+            ledger.sending(chunk)
             try:
-                response = await call("BatchWriteItem", batch_write_request(table, chunk), table=table)
+                request = batch_write_request(table, [writes[n] for n in chunk])
+                response = await call("BatchWriteItem", request, table=table)
             except Exception as exc:
-                ledger.failed(ids, exc)
+                ledger.failed(chunk, exc)
                 raise
-        left: list[dict[str, Any]] = response.get("UnprocessedItems", {}).get(table, [])
-        ledger.answered(ids, {write_id(key_attrs, w) for w in left}, response)
+        unprocessed: list[dict[str, Any]] = response.get("UnprocessedItems", {}).get(table, [])
+        found = (seen.get(call_key_id(attrs, write_key(key_attrs, w))) for w in unprocessed)
+        left = [n for n in found if n is not None]
+        ledger.answered(chunk, set(left), response)
         return left
 
-    runner: Runner[dict[str, Any]] = Runner(backoff or DEFAULT_BACKOFF)
+    runner: Runner[int] = Runner(backoff or DEFAULT_BACKOFF)
     try:
-        await runner.run(send, chunks(writes, MAX_WRITE_ITEMS))
+        await runner.run(send, chunks(range(len(staged)), MAX_WRITE_ITEMS))
     except Exception as exc:
         exc.outcome = result  # type: ignore[attr-defined]
         raise
     finally:  # also on a cancellation from outside: the report is in ``outcome``
-        fill_write_result(result, ((ledger.state(i), r, p) for i, r, p in staged), runner.reason)
+        fill_write_result(result, ((ledger.state(n), r, p) for n, (r, p) in enumerate(staged)), runner.reason)
     if not result.unprocessed and not result.in_doubt:
         result.reason = None
         return result
@@ -401,9 +405,7 @@ async def batch_write(
 
 def write_id(key_attrs: Collection[str], write: dict[str, Any]) -> KeyId:
     """The key identity of one BatchWriteItem member (a ``PutRequest`` or a ``DeleteRequest``)."""
-    if "PutRequest" in write:
-        return key_id(key_from_item(key_attrs, write["PutRequest"]["Item"]))
-    return key_id(write["DeleteRequest"]["Key"])
+    return key_id(write_key(key_attrs, write))
 
 
 def fill_write_result(
@@ -414,7 +416,7 @@ def fill_write_result(
     for state, request, passed in outcomes:
         is_put = request.operation == "PutItem"
         if state == "done":
-            if is_put:
+            if is_put and request.changes:
                 request.apply()
             (result.put if is_put else result.deleted).append(passed)
         elif state == "in_doubt":

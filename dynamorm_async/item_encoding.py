@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .checks import check_item_keys
+from .checks import check_item_keys, key_limit
 from .errors import InvalidValue, ItemTooLarge
 from .keyspecs import add_template_keys
-from .marshal import codec_for, serialize
+from .marshal import _bad_key, codec_for, serialize
+from .numbers import INT_FAST_LIMIT, NEG_INT_FAST_LIMIT
 from .single_table import DEFAULT_DISCRIMINATOR_ATTR
-from .sizes import MAX_ITEM_BYTES, MAX_NAME_BYTES, attribute_size, value_size
+from .sizes import MAX_ITEM_BYTES, MAX_NAME_BYTES, _number_size, attribute_size, value_size
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -24,24 +25,29 @@ if TYPE_CHECKING:
     from .marshal import Item
     from .schema import FieldSpec, Schema
 
-# The exact value types the library's own codecs store as plain ``{"S": v}`` / ``{"BOOL": v}``,
+# The exact value types the library's own codecs store plainly (``{"S": v}``, ``{"BOOL": v}``,
+# ``{"N": str(v)}`` for an int, ``{"L": [...]}`` and ``{"M": {...}}`` as ``serialize`` builds them),
 # built and sized here without calling them; any other codec (a custom one) is called.
 _INLINE = {
     codec_for(str).encode: frozenset({str}),
     codec_for(bool).encode: frozenset({bool}),
-    serialize: frozenset({str, bool}),
+    codec_for(int).encode: frozenset({int}),
+    serialize: frozenset({str, bool, int, list, dict}),
 }
 _Plan = tuple[tuple["FieldSpec", str, int, frozenset[type]], ...]
-_PLANS: dict[int, tuple[tuple[FieldSpec, ...], _Plan]] = {}
+#: Per key attribute to check: its name, kind, byte limit and whether the item must hold it.
+_KeyChecks = tuple[tuple[str, str, int, bool], ...]
+_PLANS: dict[int, tuple[Schema, tuple[FieldSpec, ...], _Plan, _KeyChecks | None]] = {}
 
 
-def _plan(schema: Schema) -> _Plan:
+def _plan(schema: Schema) -> tuple[_Plan, _KeyChecks | None]:
     """Per field: its spec, attribute name, the name's size (-1: sized later, as item_size would
-    refuse it) and the value types stored inline; made once per field tuple."""
+    refuse it) and the value types stored inline; and the key attributes :func:`_keys_plain`
+    checks (None: a key of no kind, left to ``check_item_keys``). Made once per schema."""
     fields = schema.fields
-    found = _PLANS.get(id(fields))
-    if found is not None and found[0] is fields:
-        return found[1]
+    found = _PLANS.get(id(schema))
+    if found is not None and found[0] is schema and found[1] is fields:
+        return found[2], found[3]
     plan = tuple(
         (
             f,
@@ -51,19 +57,53 @@ def _plan(schema: Schema) -> _Plan:
         )
         for f in fields
     )
+    specs = [(f, True) for f in schema.key_fields]
+    for index in schema.indexes.values():
+        specs += [(f, False) for f in (index.hash, index.range) if f is not None]
+    checks: _KeyChecks | None = tuple(
+        (f.attr, f.codec.kind or "", key_limit(schema, f), required)
+        for f, required in specs
+        if required or f.attr not in schema.key_attrs
+    )
+    if any(kind not in ("S", "N", "B") for _, kind, _, _ in checks or ()):
+        checks = None
     if len(_PLANS) >= 1024:  # models made at run time (tests): keep the table bounded
         _PLANS.clear()
-    _PLANS[id(fields)] = (fields, plan)
-    return plan
+    _PLANS[id(schema)] = (schema, fields, plan, checks)
+    return plan, checks
+
+
+def _keys_plain(checks: _KeyChecks, item: Item) -> bool:
+    """Whether every key attribute is plainly valid (present if required, of its kind, not empty,
+    ASCII text or bytes within its limit): then ``check_item_keys`` would pass, and is not called."""
+    for attr, kind, limit, required in checks:
+        av = item.get(attr)
+        if av is None:
+            if required:
+                return False
+            continue
+        if len(av) != 1:
+            return False
+        raw = av.get(kind)
+        if kind == "S":
+            if type(raw) is not str or not 0 < len(raw) <= limit or not raw.isascii():
+                return False
+        elif kind == "N":
+            if type(raw) is not str:
+                return False
+        elif type(raw) is not bytes or not 0 < len(raw) <= limit:
+            return False
+    return True
 
 
 def encode_sized(schema: Schema, obj: BaseModel) -> tuple[Item, int]:
     """``schema.encode(obj)`` and its :func:`~dynamorm_async.sizes.item_size` in one walk.
 
-    Each value is sized as it is encoded (an ASCII string or a boolean stored plainly without a
-    call); a value whose size cannot be read is sized again after the key checks, in item order,
-    so the item, its size and the first error raised are those of ``Schema.encode`` followed by
-    ``item_size`` (a property test holds them equal).
+    Each value is sized as it is encoded: a string, boolean, int, list or map that the library's
+    own codecs store plainly is built here without a call, ASCII text sized by its length. A
+    value whose size cannot be read is sized again after the key checks, in item order, so the
+    item, its size and the first error raised are those of ``Schema.encode`` followed by
+    ``item_size`` (property tests hold them equal).
     It must follow ``Schema.encode``: fields, template keys, key checks, then the discriminator.
     """
     item: Item = {}
@@ -71,7 +111,8 @@ def encode_sized(schema: Schema, obj: BaseModel) -> tuple[Item, int]:
     later: list[str] = []  # attributes sized after the key checks
     f = None
     try:
-        for f, attr, attr_size, inline in _plan(schema):
+        plan, key_checks = _plan(schema)
+        for f, attr, attr_size, inline in plan:
             value = getattr(obj, f.name, None)  # model_construct() may leave fields unset
             if value is None:
                 continue
@@ -82,20 +123,64 @@ def encode_sized(schema: Schema, obj: BaseModel) -> tuple[Item, int]:
                     if value.isascii():
                         size += attr_size + len(value)
                         continue
-                else:
+                    later.append(attr)
+                    continue
+                if kind is bool:
                     item[attr] = {"BOOL": value}
                     size += attr_size + 1
                     continue
+                if kind is int:
+                    if NEG_INT_FAST_LIMIT < value < INT_FAST_LIMIT:  # as _ser_int and serialize
+                        raw = str(value)
+                        item[attr] = {"N": raw}
+                        size += attr_size + _number_size(raw)
+                        continue
+                    av = item[attr] = f.codec.encode(value)
+                elif kind is list:  # as marshal._ser_list, sized inline when every element is ASCII text
+                    av = item[attr] = {"L": [{"S": x} if type(x) is str else serialize(x) for x in value]}
+                    n = 3
+                    for x in value:
+                        if type(x) is not str or not x.isascii():
+                            break
+                        n += 1 + len(x)
+                    else:
+                        size += attr_size + n
+                        continue
+                else:  # a dict, as marshal._ser_map; sized inline when keys and values are ASCII text
+                    s, b = serialize, _bad_key
+                    av = item[attr] = {
+                        "M": {
+                            k if type(k) is str else b(k): {"S": x} if type(x) is str else s(x)
+                            for k, x in value.items()
+                        }
+                    }
+                    n = 3
+                    for k, x in value.items():
+                        if not (
+                            type(k) is str
+                            and type(x) is str
+                            and k.isascii()
+                            and 0 < len(k) <= MAX_NAME_BYTES
+                            and x.isascii()
+                        ):
+                            break
+                        n += 1 + len(k) + len(x)
+                    else:
+                        size += attr_size + n
+                        continue
             elif isinstance(value, (set, frozenset)) and not value:
+                continue
+            elif attr_size < 0:
+                item[attr] = f.codec.encode(value)
+                later.append(attr)
                 continue
             else:
                 av = item[attr] = f.codec.encode(value)
-                if attr_size >= 0:
-                    try:
-                        size += attr_size + value_size(av)
-                        continue
-                    except Exception:  # raised again when sized after the key checks, in order
-                        pass
+            try:  # as item_size would size it
+                size += attr_size + value_size(av)
+                continue
+            except Exception:  # raised again when sized after the key checks, in order
+                pass
             later.append(attr)
     except Exception as exc:  # as encode_fields reports it
         name = f"{schema.model.__name__}.{f.name}" if f is not None else schema.model.__name__
@@ -106,7 +191,8 @@ def encode_sized(schema: Schema, obj: BaseModel) -> tuple[Item, int]:
         known = len(item)
         add_template_keys(schema, obj, item)
         later.extend(list(item)[known:])
-    check_item_keys(schema, item)
+    if key_checks is None or not _keys_plain(key_checks, item):
+        check_item_keys(schema, item)  # checks each key and raises as Schema.encode does
     if schema.discriminator is not None:
         attr = schema.discriminator_attr or DEFAULT_DISCRIMINATOR_ATTR
         if attr in item:  # a field of that name: its size was counted; count the item again

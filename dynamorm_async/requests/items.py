@@ -154,16 +154,17 @@ def _stage_put(
 ) -> tuple[Item, dict[str, Any], Condition | None, int | None]:
     """The item to write, the changes to apply once written, the version condition and its
     expectation; ``encode`` (by default ``schema.encode_checked``) makes the item."""
-    at = now()
     changes: dict[str, Any] = {}
-    if schema.updated_at is not None:
-        changes[schema.updated_at.name] = at
-    if schema.created_at is not None and getattr(obj, schema.created_at.name) is None:
-        changes[schema.created_at.name] = at
-    if ttl is not None:
-        if schema.ttl is None:
-            raise InvalidInput(f"{schema.model.__name__} declares no TTL() field")
-        changes[schema.ttl.name] = _ttl_value(schema, at, ttl)
+    if schema.updated_at is not None or schema.created_at is not None or ttl is not None:
+        at = now()  # one reading per item, and none for a model without timestamps or TTL
+        if schema.updated_at is not None:
+            changes[schema.updated_at.name] = at
+        if schema.created_at is not None and getattr(obj, schema.created_at.name) is None:
+            changes[schema.created_at.name] = at
+        if ttl is not None:
+            if schema.ttl is None:
+                raise InvalidInput(f"{schema.model.__name__} declares no TTL() field")
+            changes[schema.ttl.name] = _ttl_value(schema, at, ttl)
     version_cond, expected, new_version = version_condition(schema, obj)
     if new_version is not None and schema.version is not None:
         changes[schema.version.name] = new_version

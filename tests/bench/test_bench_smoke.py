@@ -161,7 +161,7 @@ def test_ab_tools_run_once(dynamodb_local: str, capsys: pytest.CaptureFixture[st
     from bench import cpu_ab, lambda_ab
 
     root = str(Path(__file__).resolve().parents[2])
-    for case in ("stage", "json", "write"):
+    for case in ("stage", "json", "write", "offline"):
         options = ["--case", case, "--rounds", "1", "--repeats", "1", "--endpoint", dynamodb_local]
         cpu_ab.main([root, root, *options])
         assert "a / b: " in capsys.readouterr().out

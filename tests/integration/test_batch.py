@@ -182,6 +182,19 @@ async def test_duplicate_keys_are_rejected_before_sending(
     assert _stored(boto3_client, "dup") == {}
 
 
+async def test_duplicate_text_keys_are_refused_before_anything_is_sent(db: DB, tables: TableFactory) -> None:
+    await tables(Tag)
+    tags = db.manager(Tag)
+    before = debug_stats().by_operation.get("BatchWriteItem", 0)
+    with pytest.raises(DuplicateKey, match="a put and a put"):
+        await tags.batch_write(put=[Tag(name="a"), Tag(name="b"), Tag(name="a", weight=2)])
+    with pytest.raises(DuplicateKey, match="a put and a delete"):
+        await tags.batch_write(put=[Tag(name="a")], delete=["b", "a"])
+    assert debug_stats().by_operation.get("BatchWriteItem", 0) == before
+    result = await tags.batch_write(put=[Tag(name="a")], delete=["b"])
+    assert [t.name for t in result.put] == ["a"] and result.deleted == ["b"]
+
+
 async def test_an_item_too_large_is_rejected_before_anything_is_sent(
     db: DB, tables: TableFactory, boto3_client: DynamoDBClient
 ) -> None:

@@ -176,3 +176,68 @@ def test_batch_put_writes_the_item_put_item_writes() -> None:
     schema = Wide.__dynamorm_schema__
     obj = Wide(pk="p", sk=2, text="é", tags=["a"], labels={"x"}, anything={"k": [1, "v"]})
     assert batch_put(schema, obj).params["Item"] == put_item(schema, obj).params["Item"]
+
+
+class _Text(str):
+    """A str subclass: stored as text, but not by the inline paths (they take exact types)."""
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"n": 10**38 - 1, "sk": -(10**38) + 1},  # the largest ints built inline
+        {"n": 10**38, "sk": -(10**38)},  # past them: the codec, and its refusal, as before
+        {"n": True, "sk": 0},  # a bool in an int field
+        {"sk": 1, "tags": []},
+        {"sk": 1, "tags": ["ascii", "é", "\ud800"]},  # a lone surrogate: refused when sized
+        {"sk": 1, "tags": ["a", 1, None, b"x", ["n"], {"k": "v"}]},
+        {"sk": 1, "tags": [_Text("sub")]},
+        {"sk": 1, "address": {}},
+        {"sk": 1, "address": {"": "v"}},  # an empty map key: refused
+        {"sk": 1, "address": {"k" * 65536: "v"}},  # a map key over the name limit
+        {"sk": 1, "address": {"é": "é", "a": 2, "b": [1]}},
+        {"sk": 1, "address": {1: "v"}},  # not a str key: refused while encoding
+        {"sk": 1, "address": {_Text("k"): _Text("v")}},
+        {"sk": 1, "anything": ["a", {"b": "c"}, [{"d": 1}]]},
+        {"sk": 1, "anything": {"a": {"b": {"c": "d"}}}},
+    ],
+)
+def test_inline_ints_lists_and_maps_as_the_codecs(fields: dict[str, Any]) -> None:
+    """Ints, lists and maps encoded and sized inline give the codecs' item, size and error."""
+    _assert_same(Wide, Wide.model_construct(pk="p", **fields))
+
+
+class BinaryKeyed(Model, table="unit-batch-encoding-bin", indexes=[GSI("by_ref", hash="ref", range="rank")]):
+    pk: Annotated[bytes, HashKey()]
+    sk: Annotated[str, RangeKey()]
+    ref: str | None = None
+    rank: int | None = None
+
+
+@pytest.mark.parametrize(
+    ("model", "fields"),
+    [
+        (Wide, {"pk": "k" * 2048, "sk": 1}),  # at the partition key limit
+        (Wide, {"pk": "k" * 2049, "sk": 1}),  # over it
+        (Wide, {"pk": "é" * 1024, "sk": 1}),  # non-ASCII: 2,048 bytes
+        (Wide, {"pk": "é" * 1025, "sk": 1}),
+        (Wide, {"pk": "", "sk": 1}),
+        (Wide, {"pk": "p"}),  # no range key
+        (Wide, {"pk": "p", "sk": "1"}),  # a range key of the wrong type
+        (Wide, {"pk": b"p", "sk": 1}),
+        (BinaryKeyed, {"pk": b"k" * 2048, "sk": "s" * 1024}),
+        (BinaryKeyed, {"pk": b"k" * 2049, "sk": "s"}),
+        (BinaryKeyed, {"pk": b"k", "sk": "s" * 1025}),
+        (BinaryKeyed, {"pk": b"", "sk": "s"}),
+        (BinaryKeyed, {"pk": bytearray(b"k"), "sk": "s"}),
+        (BinaryKeyed, {"pk": b"k", "sk": "s", "ref": "r" * 2048, "rank": 5}),
+        (BinaryKeyed, {"pk": b"k", "sk": "s", "ref": "r" * 2049}),  # an index key over its limit
+        (BinaryKeyed, {"pk": b"k", "sk": "s", "ref": ""}),  # an empty index key
+        (BinaryKeyed, {"pk": b"k", "sk": "s", "rank": "5"}),  # an index key of the wrong type
+        (Templated, {"order_id": "o", "line": "1", "sku": "s" * 2044}),  # SKU#... at 2,048 bytes
+        (Templated, {"order_id": "o", "line": "1", "sku": "s" * 2045}),
+    ],
+)
+def test_key_checks_as_check_item_keys(model: type[Model], fields: dict[str, Any]) -> None:
+    """Keys passed plainly, or refused with the same error, whatever their kind and size."""
+    _assert_same(model, model.model_construct(**fields))
