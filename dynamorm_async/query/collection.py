@@ -60,19 +60,14 @@ E = TypeVar("E", bound=Model)
 # --------------------------------------------------------------------------- reads underneath
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class PartitionRead(Read[Any]):
-    """Every item of one partition (no discriminator filter): the query under a collection."""
+class CollectionRead(Read[Any]):
+    """What both reads under a collection share: no discriminator filter (every model of the
+    collection is wanted) and their raw pages, which the collection routes item by item."""
 
-    partition: tuple[str, AttributeValue]
-    values: tuple[str, ...]
-    forward: bool = True
+    __slots__ = ()
 
     def _model_filter(self) -> Condition | None:
         return self.filter_condition
-
-    def descending(self, enabled: bool = True) -> Self:
-        return replace(self, forward=not enabled)
 
     def raw_pages(
         self, plan: ReadPlan, keep: Callable[[list[Item]], list[Item]]
@@ -83,6 +78,18 @@ class PartitionRead(Read[Any]):
     async def raw_page(self, cursor: str | None) -> tuple[ReadPlan, list[Item], str | None]:
         """One page's plan, raw items and next cursor."""
         return await self._raw_page(cursor)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class PartitionRead(CollectionRead):
+    """Every item of one partition (no discriminator filter): the query under a collection."""
+
+    partition: tuple[str, AttributeValue]
+    values: tuple[str, ...]
+    forward: bool = True
+
+    def descending(self, enabled: bool = True) -> Self:
+        return replace(self, forward=not enabled)
 
     def plan(self, *, count: bool = False) -> ReadPlan:
         attr, value = self.partition
@@ -108,13 +115,10 @@ class PartitionRead(Read[Any]):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class CollectionScanRead(Scan[Any]):
+class CollectionScanRead(CollectionRead, Scan[Any]):
     """A scan with no discriminator filter whose cursors belong to the collection's models."""
 
     router: Router
-
-    def _model_filter(self) -> Condition | None:
-        return self.filter_condition
 
     def plan(self, *, count: bool = False) -> ReadPlan:
         plan = Scan.plan(self, count=count)
@@ -124,16 +128,6 @@ class CollectionScanRead(Scan[Any]):
 
     def decoder(self, plan: ReadPlan) -> Callable[[Item], Any]:
         return self.router.decode
-
-    def raw_pages(
-        self, plan: ReadPlan, keep: Callable[[list[Item]], list[Item]]
-    ) -> AsyncGenerator[list[Item], None]:
-        """Each response's items of the collection's models (``keep`` sets the others aside)."""
-        return self._raw_pages(plan, keep)
-
-    async def raw_page(self, cursor: str | None) -> tuple[ReadPlan, list[Item], str | None]:
-        """One page's plan, raw items and next cursor."""
-        return await self._raw_page(cursor)
 
 
 # --------------------------------------------------------------------------- results

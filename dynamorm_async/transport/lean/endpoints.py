@@ -66,6 +66,21 @@ def partition_of(region: str) -> Partition:
     return PARTITIONS[0]
 
 
+def checked_region(region: str | None) -> str:
+    """``region`` when it can name a regional endpoint of a partition the lean transport serves.
+
+    :raises LeanConfigurationError: no region, or one that is not a host label or is in another
+        partition.
+    """
+    if not region:
+        raise LeanConfigurationError("Invalid Configuration: Missing Region")
+    if not _HOST_LABEL.match(region) or region.endswith("-"):
+        raise LeanConfigurationError(f"invalid region name {region!r}")
+    if UNSUPPORTED_REGIONS.search(region):
+        raise LeanConfigurationError(f"region {region!r} is in a partition the lean transport does not serve")
+    return region
+
+
 def resolve_endpoint(
     region: str | None,
     *,
@@ -82,12 +97,7 @@ def resolve_endpoint(
         # As botocore: a given endpoint wins and the FIPS / dual-stack settings do not apply.
         check_endpoint_url(endpoint_url)
         return endpoint_url
-    if not region:
-        raise LeanConfigurationError("Invalid Configuration: Missing Region")
-    if not _HOST_LABEL.match(region) or region.endswith("-"):
-        raise LeanConfigurationError(f"invalid region name {region!r}")
-    if UNSUPPORTED_REGIONS.search(region):
-        raise LeanConfigurationError(f"region {region!r} is in a partition the lean transport does not serve")
+    region = checked_region(region)
     if region == "local":
         if use_fips or use_dualstack:
             raise LeanConfigurationError(

@@ -19,9 +19,8 @@ from urllib.parse import quote
 from .client import LeanClient, resolve_region
 from .credentials import Credentials, CredentialsProvider
 from .endpoints import (
-    _HOST_LABEL,
-    UNSUPPORTED_REGIONS,
     check_endpoint_url,
+    checked_region,
     partition_of,
     region_from_environment,
 )
@@ -60,12 +59,7 @@ def resolve_sts_endpoint(
     if endpoint_url:
         check_endpoint_url(endpoint_url)
         return endpoint_url
-    if not region:
-        raise LeanConfigurationError("Invalid Configuration: Missing Region")
-    if not _HOST_LABEL.match(region) or region.endswith("-"):
-        raise LeanConfigurationError(f"invalid region name {region!r}")
-    if UNSUPPORTED_REGIONS.search(region):
-        raise LeanConfigurationError(f"region {region!r} is in a partition the lean transport does not serve")
+    region = checked_region(region)
     partition = partition_of(region)
     if region in partition.regions:  # aws-global and its peers: the global endpoint
         raise LeanConfigurationError(f"the global STS region {region!r} needs botocore's endpoint rules")
