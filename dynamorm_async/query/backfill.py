@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..adopt import schemas_by_keys
-from ..errors import ConditionCheckFailed, InvalidInput, InvalidStoredItem, ModelError
+from ..errors import ConditionCheckFailed, InvalidInput, InvalidKey, InvalidStoredItem, ModelError
 from ..expressions import Encoder, Path, Update
+from ..keyspecs import render_key
 from ..requests import key_from_item
 from .pages import bind, pages
 from .parallel import single_error
@@ -82,7 +83,7 @@ class _Tally:
 
 def tag_request(schema: Schema, raw: Item, table: str) -> dict[str, Any]:
     """The conditional UpdateItem that writes ``schema``'s discriminator into the stored item
-    ``raw`` (whose keys fit its templates), with the template fields it lacks.
+    ``raw`` (whose keys fit its templates), with the template fields and index keys it lacks.
 
     :raises InvalidStoredItem: the item does not read as the model (it is then not tagged).
     """
@@ -98,6 +99,20 @@ def tag_request(schema: Schema, raw: Item, table: str) -> dict[str, Any]:
         value = getattr(obj, name, None)
         if spec.attr not in raw and value is not None:
             actions.append(Path((spec.attr,), spec.codec).set(value))
+    # index keys the item lacks, where all their fields have a value (as a put would write them)
+    for spec in schema.template_keys:
+        if spec.role is not None or spec.template is None or spec.attr in raw:
+            continue
+        values = {name: getattr(obj, name, None) for name in spec.template.fields}
+        if all(v is not None for v in values.values()):
+            try:
+                text = render_key(schema, spec, values)
+            except InvalidKey as exc:  # a value holding its separator: the item cannot be indexed
+                key = key_from_item([f.attr for f in schema.key_fields], raw)
+                raise InvalidStoredItem(
+                    f"{schema.model.__name__}: {exc}", table=table, key=key, attribute=spec.attr
+                ) from None
+            actions.append(Path((spec.attr,)).set(text))
     enc = Encoder()
     condition = Path((schema.hash_key.attr,)).exists() & Path((attr,)).not_exists()
     params: dict[str, Any] = {

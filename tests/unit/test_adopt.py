@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import pytest
 
-from dynamorm_async import HashKey, InvalidInput, Key, KeyText, Model, RangeKey, model_by_keys
+from dynamorm_async import GSI, HashKey, InvalidInput, Key, KeyText, Model, RangeKey, model_by_keys
 from dynamorm_async.adopt import schemas_by_keys
 from dynamorm_async.query.routing import Router
 from dynamorm_async.schema import schema_of
@@ -238,3 +238,37 @@ async def test_stream_keys_fitting_several_models_are_unknown() -> None:
     router = StreamRouter.for_models({User: changed, Tenant: changed}, on_unknown="skip")
     result = await process_batch({"Records": [_keys_only(0, "USER#u1", "META")]}, router)
     assert result.skipped == [f"{0:021d}"] and not result.processed
+
+
+class _Ticket(
+    Model,
+    table="unit-adopt-index",
+    discriminator="TICKET",
+    hash_key=Key("pk", "TICKET#{ticket_id}"),
+    range_key=Key("sk", "META"),
+    indexes=[GSI("gsi1", hash=Key("gsi1pk", "{status}#TICKETS"), range=Key("gsi1sk", "{ticket_id}"))],
+):
+    ticket_id: str
+    status: str | None = None
+
+
+def test_the_backfill_writes_the_index_keys_a_legacy_item_lacks() -> None:
+    """A legacy item's index keys are written with its discriminator (as a put would write them);
+    an index whose fields the item does not hold is left out (a sparse index), and a value that
+    holds its template's separator makes the item invalid rather than half-tagged."""
+    from dynamorm_async import InvalidStoredItem
+    from dynamorm_async.query.backfill import tag_request
+
+    schema = schema_of(_Ticket)
+    raw: dict[str, Any] = {"pk": {"S": "TICKET#t1"}, "sk": {"S": "META"}, "status": {"S": "open"}}
+    params = tag_request(schema, raw, "unit-adopt-index")
+    names = params["ExpressionAttributeNames"]
+    values = {v["S"] for v in params["ExpressionAttributeValues"].values() if "S" in v}
+    assert {"gsi1pk", "gsi1sk", "entity", "ticket_id"} <= set(names.values())
+    assert {"open#TICKETS", "t1", "TICKET"} <= values
+
+    bare = tag_request(schema, {"pk": {"S": "TICKET#t2"}, "sk": {"S": "META"}}, "unit-adopt-index")
+    assert "gsi1pk" not in bare["ExpressionAttributeNames"].values()
+
+    with pytest.raises(InvalidStoredItem):
+        tag_request(schema, {**raw, "status": {"S": "a#TICKETS#b"}}, "unit-adopt-index")
