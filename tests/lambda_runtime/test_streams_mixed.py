@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +18,7 @@ from dynamorm_async.tables import table_definition
 from dynamorm_async.testing.lambda_runtime import LambdaProcess
 from tests.conftest import AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
 from tests.lambda_runtime.handlers.mixed_stream_handler import MIXED_TABLE, SEEN_TABLE, Sale, Seen, Shop
+from tests.lambda_runtime.tables import fresh_table
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -25,23 +26,11 @@ if TYPE_CHECKING:
 HANDLERS = Path(__file__).parent / "handlers"
 
 
-def _fresh_table(client: DynamoDBClient, params: dict[str, Any]) -> dict[str, Any]:
-    name = params["TableName"]
-    try:
-        client.delete_table(TableName=name)
-        client.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
-    except client.exceptions.ResourceNotFoundException:
-        pass
-    description: dict[str, Any] = dict(client.create_table(**params)["TableDescription"])
-    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
-    return description
-
-
 @pytest.fixture(scope="module")
 def stream_arn(boto3_client: DynamoDBClient) -> Iterator[str]:
     """The shared table (made from both models) with a NEW_AND_OLD_IMAGES stream; its ARN."""
-    mixed = _fresh_table(boto3_client, table_definition(schema_of(Shop), stream="NEW_AND_OLD_IMAGES"))
-    _fresh_table(boto3_client, table_definition(schema_of(Seen)))
+    mixed = fresh_table(boto3_client, table_definition(schema_of(Shop), stream="NEW_AND_OLD_IMAGES"))
+    fresh_table(boto3_client, table_definition(schema_of(Seen)))
     yield mixed["LatestStreamArn"]
     for table in (MIXED_TABLE, SEEN_TABLE):
         boto3_client.delete_table(TableName=table)
